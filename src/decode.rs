@@ -1,0 +1,220 @@
+//! Bytes in, one upright image out.
+//!
+//! The format comes from the content (magic bytes) checked against an allow-list, never from the
+//! file name. The header's dimensions are checked against a pixel budget before the pixel buffer
+//! is allocated: `image`'s `from_decoder` path (the one that lets us read EXIF orientation) does
+//! not apply `max_alloc`, so a 74-byte PNG declaring 100000x100000 would otherwise abort the
+//! process. This module neither resizes nor touches the disk.
+
+use std::io::Cursor;
+
+use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, Limits};
+
+/// Formats we decode. `image` is built with only these, so nothing else can slip through.
+pub const ALLOWED: &[ImageFormat] = &[
+    ImageFormat::Jpeg,
+    ImageFormat::Png,
+    ImageFormat::WebP,
+    ImageFormat::Gif,
+];
+
+/// Pillow's decompression-bomb error threshold: a limit users already know.
+pub const DEFAULT_MAX_PIXELS: u64 = 178_956_970;
+
+#[derive(Debug, Clone, Copy)]
+pub struct DecodeOptions {
+    pub max_pixels: u64,
+}
+
+impl Default for DecodeOptions {
+    fn default() -> Self {
+        DecodeOptions {
+            max_pixels: DEFAULT_MAX_PIXELS,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    #[error("not an image: the content is {0}")]
+    NotAnImage(&'static str),
+    #[error("{0:?} images are not supported (only JPEG, PNG, WebP and GIF)")]
+    Unsupported(ImageFormat),
+    #[error("image is {width}x{height}, {} megapixels, over the limit of {} (--max-pixels)", mp(*width as u64 * *height as u64), mp(*max))]
+    TooLarge { width: u32, height: u32, max: u64 },
+    #[error("image has no pixels ({width}x{height})")]
+    Empty { width: u32, height: u32 },
+    #[error("corrupt or truncated image")]
+    Corrupt(#[source] ImageError),
+}
+
+fn mp(pixels: u64) -> String {
+    format!("{:.1}", pixels as f64 / 1e6)
+}
+
+/// A decoded image with its orientation already applied.
+pub struct Decoded {
+    pub image: DynamicImage,
+    pub format: ImageFormat,
+}
+
+pub fn decode(bytes: &[u8], options: &DecodeOptions) -> Result<Decoded, DecodeError> {
+    let format = sniff(bytes)?;
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    let mut limits = Limits::default();
+    // Decoders allocate their own working memory too (zune-jpeg, png's inflate window); the
+    // budget covers the largest image we accept at 16-bit RGBA plus slack.
+    limits.max_alloc = Some(
+        options
+            .max_pixels
+            .saturating_mul(8)
+            .saturating_add(64 << 20),
+    );
+    reader.limits(limits);
+    let mut decoder = reader.into_decoder().map_err(classify)?;
+    let (width, height) = decoder.dimensions();
+    if width == 0 || height == 0 {
+        return Err(DecodeError::Empty { width, height });
+    }
+    if u64::from(width) * u64::from(height) > options.max_pixels {
+        return Err(DecodeError::TooLarge {
+            width,
+            height,
+            max: options.max_pixels,
+        });
+    }
+    // A missing or unreadable orientation is not worth failing the image over.
+    let orientation = decoder
+        .orientation()
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut image = DynamicImage::from_decoder(decoder).map_err(classify)?;
+    image.apply_orientation(orientation);
+    Ok(Decoded {
+        image: to_8_bit(image),
+        format,
+    })
+}
+
+/// The format by magic bytes, or a description of what the content is instead.
+pub fn sniff(bytes: &[u8]) -> Result<ImageFormat, DecodeError> {
+    match image::guess_format(bytes) {
+        Ok(format) if ALLOWED.contains(&format) => Ok(format),
+        Ok(format) => Err(DecodeError::Unsupported(format)),
+        Err(_) => Err(DecodeError::NotAnImage(describe(bytes))),
+    }
+}
+
+/// Names what a non-image looks like, so "got an HTML error page" is obvious from the message.
+fn describe(bytes: &[u8]) -> &'static str {
+    if bytes.is_empty() {
+        return "empty (0 bytes)";
+    }
+    let head = &bytes[..bytes.len().min(512)];
+    let text = String::from_utf8_lossy(head).to_ascii_lowercase();
+    let trimmed = text.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
+    if trimmed.starts_with("<!doctype html") || trimmed.starts_with("<html") {
+        "an HTML page"
+    } else if trimmed.contains("<svg") {
+        "an SVG drawing"
+    } else if trimmed.starts_with('<') {
+        "XML or HTML text"
+    } else if std::str::from_utf8(head).is_ok() {
+        "text"
+    } else {
+        "of an unknown kind"
+    }
+}
+
+fn classify(error: ImageError) -> DecodeError {
+    match error {
+        ImageError::Unsupported(_) => DecodeError::NotAnImage("of an unknown kind"),
+        other => DecodeError::Corrupt(other),
+    }
+}
+
+/// Thumbnails are 8-bit; converting once here means the resizer and encoders only ever see
+/// L8, La8, Rgb8 or Rgba8.
+fn to_8_bit(image: DynamicImage) -> DynamicImage {
+    match image {
+        DynamicImage::ImageLuma8(_)
+        | DynamicImage::ImageLumaA8(_)
+        | DynamicImage::ImageRgb8(_)
+        | DynamicImage::ImageRgba8(_) => image,
+        DynamicImage::ImageLuma16(_) => DynamicImage::ImageLuma8(image.to_luma8()),
+        DynamicImage::ImageLumaA16(_) => DynamicImage::ImageLumaA8(image.to_luma_alpha8()),
+        other if other.color().has_alpha() => DynamicImage::ImageRgba8(other.to_rgba8()),
+        other => DynamicImage::ImageRgb8(other.to_rgb8()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{decode, sniff, DecodeError, DecodeOptions};
+
+    #[test]
+    fn html_and_empty_content_are_named() {
+        let html = sniff(b"<!DOCTYPE html><html><body>404</body></html>").unwrap_err();
+        assert_eq!(
+            html.to_string(),
+            "not an image: the content is an HTML page"
+        );
+        let empty = sniff(b"").unwrap_err();
+        assert_eq!(
+            empty.to_string(),
+            "not an image: the content is empty (0 bytes)"
+        );
+    }
+
+    /// A valid PNG structure declaring `width`x`height` RGBA, with no pixel data behind it.
+    fn png_header(width: u32, height: u32) -> Vec<u8> {
+        let mut ihdr = width.to_be_bytes().to_vec();
+        ihdr.extend(height.to_be_bytes());
+        ihdr.extend([8, 6, 0, 0, 0]);
+        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+        for (kind, data) in [(&b"IHDR"[..], &ihdr[..]), (b"IDAT", &[]), (b"IEND", &[])] {
+            png.extend((data.len() as u32).to_be_bytes());
+            let chunk = [kind, data].concat();
+            png.extend(&chunk);
+            png.extend(crc32(&chunk).to_be_bytes());
+        }
+        png
+    }
+
+    fn crc32(data: &[u8]) -> u32 {
+        let mut crc = !0u32;
+        for &b in data {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 != 0 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+
+    #[test]
+    fn declared_giant_is_refused_from_the_header() {
+        let err = decode(&png_header(100_000, 100_000), &DecodeOptions::default())
+            .err()
+            .expect("must be refused");
+        assert!(
+            matches!(err, DecodeError::TooLarge { width: 100_000, .. }),
+            "{err}"
+        );
+        assert!(err.to_string().contains("10000.0 megapixels"), "{err}");
+    }
+
+    #[test]
+    fn pixel_cap_counts_pixels_not_axes() {
+        let options = DecodeOptions { max_pixels: 20_000 };
+        // 10000x1 is within a 20000-pixel budget: it must not be refused for its width alone
+        // (it fails later for want of data, which is a different error).
+        let err = decode(&png_header(10_000, 1), &options).err().unwrap();
+        assert!(!matches!(err, DecodeError::TooLarge { .. }), "{err}");
+        let err = decode(&png_header(200, 200), &options).err().unwrap();
+        assert!(matches!(err, DecodeError::TooLarge { .. }), "{err}");
+    }
+}

@@ -1,0 +1,206 @@
+//! Phase one: fetch every URL into the incoming folder with a bounded pool of worker threads.
+//!
+//! N scoped threads pull the next URL from a shared counter, so never more than N requests are in
+//! flight, like a semaphore of N permits. They share one ureq `Agent` (and its connection pool).
+//! Network waits happen here and only here: rayon's threads never block on a socket. Bodies stream
+//! to a temporary file and are renamed into place once complete and of the announced length.
+
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use ureq::Agent;
+
+use crate::output;
+use crate::progress::{Phase, Progress};
+use crate::report::{Failure, Stage};
+
+/// Network limits; every one is a flag so a user can loosen it.
+#[derive(Debug, Clone)]
+pub struct NetOptions {
+    pub connect_timeout: Duration,
+    /// Longest wait for any single read: a stalled server is cut off after this.
+    pub read_timeout: Duration,
+    /// Longest a whole request may take, body included: a server that drips bytes forever is
+    /// cut off after this.
+    pub request_timeout: Duration,
+    /// Largest body accepted; an endless body is cut here instead of filling the disk.
+    pub max_bytes: u64,
+}
+
+impl Default for NetOptions {
+    fn default() -> Self {
+        NetOptions {
+            connect_timeout: Duration::from_secs(10),
+            read_timeout: Duration::from_secs(30),
+            request_timeout: Duration::from_secs(120),
+            max_bytes: 100 * 1024 * 1024,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DownloadError {
+    #[error("server answered HTTP {0}")]
+    Status(u16),
+    #[error("request failed")]
+    Transport(#[source] ureq::Error),
+    #[error("body is larger than the limit of {0} bytes (--max-bytes)")]
+    TooLarge(u64),
+    #[error("truncated: got {got} of the {expected} bytes announced")]
+    Truncated { got: u64, expected: u64 },
+    #[error("saving to {} failed", path.display())]
+    Save {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// One URL and where its body goes.
+#[derive(Debug, Clone)]
+pub struct Task {
+    pub input: String,
+    pub url: String,
+    pub dest: PathBuf,
+}
+
+pub struct Fetcher {
+    agent: Agent,
+    max_bytes: u64,
+}
+
+impl Fetcher {
+    pub fn new(options: &NetOptions) -> Self {
+        let config = Agent::config_builder()
+            .timeout_connect(Some(options.connect_timeout))
+            .timeout_per_read(Some(options.read_timeout))
+            .timeout_global(Some(options.request_timeout))
+            // Statuses are ours to judge; as errors they would hide the headers.
+            .http_status_as_error(false)
+            .max_redirects(5)
+            .user_agent(concat!("thumbnail-maker/", env!("CARGO_PKG_VERSION")))
+            .build();
+        Fetcher {
+            agent: config.into(),
+            max_bytes: options.max_bytes,
+        }
+    }
+
+    /// Fetches `url` into `dest`, returning the number of bytes saved.
+    pub fn fetch(&self, url: &str, dest: &Path) -> Result<u64, DownloadError> {
+        let mut response = self
+            .agent
+            .get(url)
+            .call()
+            .map_err(DownloadError::Transport)?;
+        let status = response.status().as_u16();
+        if !(200..300).contains(&status) {
+            return Err(DownloadError::Status(status));
+        }
+        let expected = response.body().content_length();
+        if expected.is_some_and(|len| len > self.max_bytes) {
+            return Err(DownloadError::TooLarge(self.max_bytes));
+        }
+        let dir = dest.parent().unwrap_or(Path::new("."));
+        let save_err = |source| DownloadError::Save {
+            path: dest.to_path_buf(),
+            source,
+        };
+        let mut tmp = output::temp_file(dir).map_err(save_err)?;
+        // One byte over the cap tells an endless body from one exactly at the cap.
+        let mut body = response
+            .body_mut()
+            .with_config()
+            .limit(self.max_bytes)
+            .reader();
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut got = 0u64;
+        loop {
+            let n = match body.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(read_error(e, self.max_bytes)),
+            };
+            tmp.write_all(&buf[..n]).map_err(save_err)?;
+            got += n as u64;
+        }
+        if let Some(expected) = expected.filter(|&len| len != got) {
+            return Err(DownloadError::Truncated { got, expected });
+        }
+        tmp.persist(dest).map_err(|e| save_err(e.error))?;
+        Ok(got)
+    }
+}
+
+/// ureq reports body errors through `io::Error`; unwrap them so the reason reads plainly.
+fn read_error(e: io::Error, max_bytes: u64) -> DownloadError {
+    if e.get_ref().is_some_and(|inner| inner.is::<ureq::Error>()) {
+        let inner = e.into_inner().expect("checked above");
+        let ureq_error = *inner.downcast::<ureq::Error>().expect("checked above");
+        return match ureq_error {
+            ureq::Error::BodyExceedsLimit(_) => DownloadError::TooLarge(max_bytes),
+            other => DownloadError::Transport(other),
+        };
+    }
+    DownloadError::Transport(ureq::Error::Io(e))
+}
+
+/// Runs `tasks` on `threads` workers. Results come back in task order; a failed URL never stops
+/// the others.
+pub fn download_all(
+    tasks: &[Task],
+    threads: usize,
+    fetcher: &Fetcher,
+    progress: &dyn Progress,
+) -> Vec<Result<u64, Failure>> {
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(task) = tasks.get(i) else { break };
+            let started = Instant::now();
+            let result = fetcher
+                .fetch(&task.url, &task.dest)
+                .map_err(|e| Failure::new(&task.input, Stage::Download, &e));
+            match &result {
+                Ok(bytes) => {
+                    progress.log(&format!(
+                        "fetched {} ({bytes} bytes) in {:.3} s",
+                        task.url,
+                        started.elapsed().as_secs_f64()
+                    ));
+                    progress.item_finished(Phase::Download, *bytes);
+                }
+                Err(failure) => progress.item_failed(Phase::Download, failure),
+            }
+            done.push((i, result));
+        }
+        done
+    };
+
+    let mut results: Vec<Option<Result<u64, Failure>>> = (0..tasks.len()).map(|_| None).collect();
+    thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads.clamp(1, tasks.len().max(1)))
+            .map(|n| {
+                thread::Builder::new()
+                    .name(format!("download-{n}"))
+                    .spawn_scoped(scope, work)
+                    .expect("spawning a download thread")
+            })
+            .collect();
+        for worker in workers {
+            for (i, result) in worker.join().expect("a download worker panicked") {
+                results[i] = Some(result);
+            }
+        }
+    });
+    results
+        .into_iter()
+        .map(|r| r.expect("every task is taken by exactly one worker"))
+        .collect()
+}

@@ -1,0 +1,234 @@
+//! How a run tells the outside world what it is doing, behind one small interface.
+//!
+//! The pipeline calls [`Progress`] and never checks whether a terminal is attached: that choice is
+//! made once, at the edge, by picking an implementation. [`Console`] draws indicatif bars on stderr
+//! (only when stderr is a terminal), prints one line per failure and, with `-v`, log lines that name
+//! their thread; [`Silent`] and [`Recorder`] keep tests quiet and observable.
+
+use std::fs::File;
+use std::io::Write;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::report::Failure;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Download,
+    Resize,
+}
+
+/// Events of a run, in the order the pipeline emits them for each phase:
+/// started (with the number of queued items), then one finished or failed per item, then finished.
+pub trait Progress: Sync {
+    fn phase_started(&self, phase: Phase, items: usize);
+    /// One item done; `bytes` is what a download fetched (0 for resizes).
+    fn item_finished(&self, phase: Phase, bytes: u64);
+    fn item_failed(&self, phase: Phase, failure: &Failure);
+    fn phase_finished(&self, phase: Phase);
+    /// A detail line, shown with `-v` or written to the log file.
+    fn log(&self, message: &str);
+}
+
+/// Says nothing: for tests and for library callers that want no output.
+pub struct Silent;
+
+impl Progress for Silent {
+    fn phase_started(&self, _: Phase, _: usize) {}
+    fn item_finished(&self, _: Phase, _: u64) {}
+    fn item_failed(&self, _: Phase, _: &Failure) {}
+    fn phase_finished(&self, _: Phase) {}
+    fn log(&self, _: &str) {}
+}
+
+/// Remembers every event, so tests can assert what a user would have been told.
+#[derive(Default)]
+pub struct Recorder {
+    pub events: Mutex<Vec<String>>,
+}
+
+impl Recorder {
+    fn push(&self, event: String) {
+        self.events.lock().expect("recorder lock").push(event);
+    }
+}
+
+impl Progress for Recorder {
+    fn phase_started(&self, phase: Phase, items: usize) {
+        self.push(format!("{phase:?} started {items}"));
+    }
+    fn item_finished(&self, phase: Phase, bytes: u64) {
+        self.push(format!("{phase:?} finished {bytes}"));
+    }
+    fn item_failed(&self, phase: Phase, failure: &Failure) {
+        self.push(format!("{phase:?} failed {failure}"));
+    }
+    fn phase_finished(&self, phase: Phase) {
+        self.push(format!("{phase:?} done"));
+    }
+    fn log(&self, message: &str) {
+        self.push(format!("log {message}"));
+    }
+}
+
+/// What the user sees on a terminal, or plain lines on stderr when it is not one.
+pub struct Console {
+    multi: MultiProgress,
+    bars: bool,
+    verbose: bool,
+    quiet: bool,
+    start: Instant,
+    log_file: Option<Mutex<File>>,
+    current: Mutex<Option<(Phase, ProgressBar, u64)>>,
+}
+
+impl Console {
+    /// `terminal`: stderr is a terminal (read once, at the edge). `quiet` hides bars and logs but
+    /// never failures: a user must always learn which item failed and why.
+    pub fn new(terminal: bool, quiet: bool, verbose: bool, log_file: Option<File>) -> Self {
+        let bars = terminal && !quiet;
+        let target = if bars {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        };
+        Console {
+            multi: MultiProgress::with_draw_target(target),
+            bars,
+            verbose: verbose && !quiet,
+            quiet,
+            start: Instant::now(),
+            log_file: log_file.map(Mutex::new),
+            current: Mutex::new(None),
+        }
+    }
+
+    /// Prints a line without tearing the bars.
+    fn line(&self, text: &str) {
+        if self.bars {
+            let _ = self.multi.println(text);
+        } else {
+            eprintln!("{text}");
+        }
+    }
+
+    fn stamp(&self, message: &str) -> String {
+        let thread = std::thread::current();
+        format!(
+            "[{:>8.3}s {}] {}",
+            self.start.elapsed().as_secs_f64(),
+            thread.name().unwrap_or("main"),
+            message
+        )
+    }
+
+    fn to_file(&self, line: &str) {
+        if let Some(file) = &self.log_file {
+            let mut file = file.lock().expect("log file lock");
+            let _ = writeln!(file, "{line}");
+        }
+    }
+}
+
+fn style(template: &str) -> ProgressStyle {
+    ProgressStyle::with_template(template)
+        .expect("progress templates are fixed and valid")
+        .progress_chars("=> ")
+}
+
+impl Progress for Console {
+    fn phase_started(&self, phase: Phase, items: usize) {
+        let bar = self.multi.add(ProgressBar::new(items as u64));
+        match phase {
+            Phase::Download => {
+                bar.set_style(style("download [{bar:30}] {pos}/{len} {msg} {elapsed}"));
+            }
+            Phase::Resize => {
+                bar.set_style(style("resize   [{bar:30}] {pos}/{len} images, ETA {eta}"));
+            }
+        }
+        bar.enable_steady_tick(Duration::from_millis(200));
+        *self.current.lock().expect("progress lock") = Some((phase, bar, 0));
+        self.log(&format!("{phase:?} phase: {items} items queued"));
+    }
+
+    fn item_finished(&self, phase: Phase, bytes: u64) {
+        if let Some((current, bar, total)) = self.current.lock().expect("progress lock").as_mut() {
+            if *current == phase {
+                bar.inc(1);
+                if phase == Phase::Download {
+                    *total += bytes;
+                    let secs = bar.elapsed().as_secs_f64().max(1e-3);
+                    let mb = *total as f64 / 1e6;
+                    bar.set_message(format!("{mb:.1} MB, {:.1} MB/s", mb / secs));
+                }
+            }
+        }
+    }
+
+    fn item_failed(&self, phase: Phase, failure: &Failure) {
+        if let Some((current, bar, _)) = self.current.lock().expect("progress lock").as_ref() {
+            if *current == phase {
+                bar.inc(1);
+            }
+        }
+        let text = format!("thumbnail-maker: {failure}");
+        self.line(&text);
+        self.to_file(&self.stamp(&text));
+    }
+
+    fn phase_finished(&self, phase: Phase) {
+        let mut current = self.current.lock().expect("progress lock");
+        if let Some((p, bar, _)) = current.take() {
+            if p == phase {
+                bar.finish_and_clear();
+                self.multi.remove(&bar);
+            }
+        }
+        drop(current);
+        self.log(&format!("{phase:?} phase finished"));
+    }
+
+    fn log(&self, message: &str) {
+        if self.quiet && self.log_file.is_none() {
+            return;
+        }
+        let line = self.stamp(message);
+        if self.verbose {
+            self.line(&line);
+        }
+        self.to_file(&line);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Phase, Progress, Recorder};
+    use crate::report::{Failure, Stage};
+
+    #[test]
+    fn recorder_sees_events_in_order() {
+        let r = Recorder::default();
+        r.phase_started(Phase::Download, 2);
+        r.item_finished(Phase::Download, 10);
+        let f = Failure {
+            input: "u".into(),
+            stage: Stage::Download,
+            error: "boom".into(),
+        };
+        r.item_failed(Phase::Download, &f);
+        r.phase_finished(Phase::Download);
+        let events = r.events.lock().unwrap().clone();
+        assert_eq!(
+            events,
+            [
+                "Download started 2",
+                "Download finished 10",
+                "Download failed u: download failed: boom",
+                "Download done"
+            ]
+        );
+    }
+}

@@ -1,0 +1,234 @@
+//! The run report: what each phase did, how long it took, and every item that failed.
+//!
+//! One serialisable struct, rendered as a short text summary or as JSON. Durations stay
+//! `Duration` until they are printed. This module only describes a finished run; it does not
+//! time or run anything.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::{Serialize, Serializer};
+
+/// The stage of the pipeline an item failed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stage {
+    /// The input itself: a missing file, an unreadable folder, a malformed URL.
+    Input,
+    Download,
+    Decode,
+    Resize,
+    Write,
+}
+
+impl fmt::Display for Stage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Stage::Input => "input",
+            Stage::Download => "download",
+            Stage::Decode => "decode",
+            Stage::Resize => "resize",
+            Stage::Write => "write",
+        })
+    }
+}
+
+/// One item that did not make it, with the reason in words.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Failure {
+    pub input: String,
+    pub stage: Stage,
+    pub error: String,
+}
+
+impl Failure {
+    /// `error` is rendered with its whole source chain, so the reason is never lost.
+    pub fn new(input: impl Into<String>, stage: Stage, error: &dyn std::error::Error) -> Self {
+        let mut text = error.to_string();
+        let mut source = error.source();
+        while let Some(cause) = source {
+            // Many errors already print their source; don't say it twice.
+            let cause_text = cause.to_string();
+            if !text.contains(&cause_text) {
+                text.push_str(": ");
+                text.push_str(&cause_text);
+            }
+            source = cause.source();
+        }
+        Failure {
+            input: input.into(),
+            stage,
+            error: text,
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {} failed: {}", self.input, self.stage, self.error)
+    }
+}
+
+/// Phase one: downloads.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct DownloadReport {
+    #[serde(serialize_with = "seconds")]
+    pub seconds: Duration,
+    pub threads: usize,
+    pub ok: usize,
+    pub failed: usize,
+    pub bytes: u64,
+}
+
+/// Phase two: decode, resize, write.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ResizeReport {
+    #[serde(serialize_with = "seconds")]
+    pub seconds: Duration,
+    pub threads: usize,
+    pub images: usize,
+    pub thumbnails: usize,
+    pub failed: usize,
+    /// Pixels of the decoded inputs, in millions: the work the phase did.
+    pub megapixels: f64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Report {
+    pub sequential: bool,
+    pub download: DownloadReport,
+    pub resize: ResizeReport,
+    pub failures: Vec<Failure>,
+}
+
+fn seconds<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64())
+}
+
+impl Report {
+    pub fn all_ok(&self) -> bool {
+        self.failures.is_empty()
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a report always serialises")
+    }
+}
+
+/// A rate that reads well when the time is zero (nothing to do).
+fn per_second(amount: f64, time: Duration) -> f64 {
+    let secs = time.as_secs_f64();
+    if secs > 0.0 {
+        amount / secs
+    } else {
+        0.0
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let d = &self.download;
+        let mb = d.bytes as f64 / 1e6;
+        writeln!(
+            f,
+            "download  {:>7.3} s  {:>3} threads  {} ok, {} failed  {:.1} MB  {:.1} MB/s",
+            d.seconds.as_secs_f64(),
+            d.threads,
+            d.ok,
+            d.failed,
+            mb,
+            per_second(mb, d.seconds),
+        )?;
+        let r = &self.resize;
+        writeln!(
+            f,
+            "resize    {:>7.3} s  {:>3} threads  {} ok, {} failed  {} written  {:.1} MP  {:.1} MP/s",
+            r.seconds.as_secs_f64(),
+            r.threads,
+            r.images,
+            r.failed,
+            plural(r.thumbnails, "thumbnail"),
+            r.megapixels,
+            per_second(r.megapixels, r.seconds),
+        )?;
+        if !self.failures.is_empty() {
+            writeln!(f, "{} failed:", plural(self.failures.len(), "item"))?;
+            for failure in &self.failures {
+                writeln!(f, "  {failure}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{DownloadReport, Failure, Report, ResizeReport, Stage};
+    use std::time::Duration;
+
+    fn sample() -> Report {
+        Report {
+            sequential: false,
+            download: DownloadReport {
+                seconds: Duration::from_millis(500),
+                threads: 8,
+                ok: 3,
+                failed: 1,
+                bytes: 2_500_000,
+            },
+            resize: ResizeReport {
+                seconds: Duration::from_millis(250),
+                threads: 2,
+                images: 3,
+                thumbnails: 9,
+                failed: 0,
+                megapixels: 12.0,
+            },
+            failures: vec![Failure {
+                input: "http://x/a.jpg".into(),
+                stage: Stage::Download,
+                error: "http status 404".into(),
+            }],
+        }
+    }
+
+    #[test]
+    fn text_summary_shows_rates_from_fixed_durations() {
+        let text = sample().to_string();
+        assert!(text.contains("download    0.500 s    8 threads  3 ok, 1 failed  2.5 MB  5.0 MB/s"));
+        assert!(text.contains("resize      0.250 s    2 threads  3 ok, 0 failed  9 thumbnails written  12.0 MP  48.0 MP/s"));
+        assert!(text.contains("  http://x/a.jpg: download failed: http status 404"));
+    }
+
+    #[test]
+    fn json_has_the_documented_fields() {
+        let v: serde_json::Value = serde_json::from_str(&sample().to_json()).unwrap();
+        assert_eq!(v["download"]["seconds"], 0.5);
+        assert_eq!(v["download"]["bytes"], 2_500_000);
+        assert_eq!(v["resize"]["thumbnails"], 9);
+        assert_eq!(v["failures"][0]["stage"], "download");
+        assert_eq!(v["failures"][0]["input"], "http://x/a.jpg");
+    }
+
+    #[test]
+    fn zero_time_gives_zero_rate_not_nan() {
+        let text = Report::default().to_string();
+        assert!(text.contains("0.0 MB/s"), "{text}");
+        assert!(!text.contains("NaN"));
+    }
+
+    #[test]
+    fn failure_text_keeps_the_cause_chain() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        let f = Failure::new("a.jpg", Stage::Input, &io);
+        assert_eq!(f.to_string(), "a.jpg: input failed: no such file");
+    }
+}

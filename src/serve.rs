@@ -1,0 +1,229 @@
+//! A small HTTP/1.1 server on 127.0.0.1 for `demo`, the tests and the benchmarks.
+//!
+//! It serves a fixed table of paths, optionally after a delay per request, one thread per
+//! connection so that delays overlap as they would on a real server. It counts requests, per path
+//! too, and the peak number in flight, so a test can check the download pool's bound from the
+//! other side of the socket. It binds to loopback only and is not meant for anything else.
+
+use std::collections::HashMap;
+use std::io::{self, BufRead, BufReader, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+/// What the server answers for one path.
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub body: Arc<[u8]>,
+}
+
+impl Route {
+    pub fn ok(content_type: &'static str, body: impl Into<Arc<[u8]>>) -> Self {
+        Route {
+            status: 200,
+            content_type,
+            body: body.into(),
+        }
+    }
+
+    /// An image, typed by its file name as a plain static server would.
+    pub fn file(name: &str, body: impl Into<Arc<[u8]>>) -> Self {
+        let lower = name.to_ascii_lowercase();
+        let content_type = match lower.rsplit('.').next() {
+            Some("jpg" | "jpeg") => "image/jpeg",
+            Some("png") => "image/png",
+            Some("webp") => "image/webp",
+            Some("gif") => "image/gif",
+            _ => "application/octet-stream",
+        };
+        Route::ok(content_type, body)
+    }
+}
+
+#[derive(Default)]
+struct Stats {
+    in_flight: AtomicUsize,
+    peak: AtomicUsize,
+    requests: AtomicUsize,
+    hits: Mutex<HashMap<String, usize>>,
+}
+
+pub struct Server {
+    addr: SocketAddr,
+    stats: Arc<Stats>,
+    stop: Arc<AtomicBool>,
+    acceptor: Option<JoinHandle<()>>,
+}
+
+impl Server {
+    /// Starts serving `routes` on an ephemeral loopback port; unknown paths get a 404 page.
+    pub fn start(routes: HashMap<String, Route>, latency: Duration) -> io::Result<Server> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let addr = listener.local_addr()?;
+        let stats = Arc::new(Stats::default());
+        let stop = Arc::new(AtomicBool::new(false));
+        let routes = Arc::new(routes);
+        let acceptor = {
+            let (stats, stop) = (Arc::clone(&stats), Arc::clone(&stop));
+            thread::Builder::new().name("serve".into()).spawn(move || {
+                for stream in listener.incoming() {
+                    if stop.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let Ok(stream) = stream else { continue };
+                    let (routes, stats) = (Arc::clone(&routes), Arc::clone(&stats));
+                    thread::spawn(move || {
+                        // A client that vanishes mid-request is its own problem, not ours.
+                        let _ = handle(stream, &routes, &stats, latency);
+                    });
+                }
+            })?
+        };
+        Ok(Server {
+            addr,
+            stats,
+            stop,
+            acceptor: Some(acceptor),
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// The most requests that were being served at the same moment.
+    pub fn peak_in_flight(&self) -> usize {
+        self.stats.peak.load(Ordering::SeqCst)
+    }
+
+    pub fn requests(&self) -> usize {
+        self.stats.requests.load(Ordering::SeqCst)
+    }
+
+    /// How many times `path` was requested.
+    pub fn hits(&self, path: &str) -> usize {
+        let hits = self.stats.hits.lock().expect("stats lock");
+        hits.get(path).copied().unwrap_or(0)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wake the blocking accept so the thread sees the flag.
+        let _ = TcpStream::connect(self.addr);
+        if let Some(acceptor) = self.acceptor.take() {
+            let _ = acceptor.join();
+        }
+    }
+}
+
+fn handle(
+    stream: TcpStream,
+    routes: &HashMap<String, Route>,
+    stats: &Stats,
+    latency: Duration,
+) -> io::Result<()> {
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut request_line = String::new();
+    reader.read_line(&mut request_line)?;
+    // Drain the headers; nothing in them changes the answer.
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if reader.read_line(&mut line)? == 0 || line == "\r\n" || line == "\n" {
+            break;
+        }
+    }
+    let mut parts = request_line.split_whitespace();
+    let (Some(method), Some(path)) = (parts.next(), parts.next()) else {
+        return Ok(());
+    };
+    let path = path.to_string();
+
+    stats.requests.fetch_add(1, Ordering::SeqCst);
+    *stats
+        .hits
+        .lock()
+        .expect("stats lock")
+        .entry(path.clone())
+        .or_default() += 1;
+    let now = stats.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    stats.peak.fetch_max(now, Ordering::SeqCst);
+    thread::sleep(latency);
+    // Leave the count before answering: the client cannot send its next request until it has
+    // the answer, so a request is never counted twice over and the peak is exact.
+    stats.in_flight.fetch_sub(1, Ordering::SeqCst);
+    respond(stream, method, routes.get(&path))
+}
+
+fn respond(mut stream: TcpStream, method: &str, route: Option<&Route>) -> io::Result<()> {
+    let not_found;
+    let route = match route {
+        Some(route) => route,
+        None => {
+            not_found = Route {
+                status: 404,
+                content_type: "text/html",
+                body: Arc::from(&b"<!DOCTYPE html><html><body>404 Not Found</body></html>"[..]),
+            };
+            &not_found
+        }
+    };
+    let reason = match route.status {
+        200 => "OK",
+        404 => "Not Found",
+        500 => "Internal Server Error",
+        503 => "Service Unavailable",
+        _ => "Status",
+    };
+    write!(
+        stream,
+        "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        route.status,
+        reason,
+        route.content_type,
+        route.body.len()
+    )?;
+    if method != "HEAD" {
+        stream.write_all(&route.body)?;
+    }
+    stream.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Route, Server};
+    use std::collections::HashMap;
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    use std::time::Duration;
+
+    fn get(server: &Server, path: &str) -> String {
+        let addr = server.url("").trim_start_matches("http://").to_string();
+        let mut s = TcpStream::connect(addr).unwrap();
+        write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn serves_routes_counts_hits_and_404s_the_rest() {
+        let routes =
+            HashMap::from([("/a.txt".to_string(), Route::ok("text/plain", &b"hello"[..]))]);
+        let server = Server::start(routes, Duration::ZERO).unwrap();
+        let reply = get(&server, "/a.txt");
+        assert!(reply.starts_with("HTTP/1.1 200 OK\r\n"), "{reply}");
+        assert!(reply.ends_with("\r\n\r\nhello"));
+        assert!(get(&server, "/missing").starts_with("HTTP/1.1 404"));
+        assert_eq!(server.hits("/a.txt"), 1);
+        assert_eq!(server.requests(), 2);
+        assert_eq!(server.peak_in_flight(), 1);
+    }
+}

@@ -1,0 +1,290 @@
+//! End-to-end behaviour of the binary, as a user sees it: files made, sizes, reports, exit codes.
+//! Every run happens in its own temporary folder against a loopback server started by the test.
+
+mod util;
+
+use std::time::Duration;
+
+use thumbnail_maker::serve::Route;
+use util::{dims, files, fixture, run_json, sample, serve, tm, tm_bare, write_samples};
+
+#[test]
+fn download_pool_never_has_more_requests_in_flight_than_threads() {
+    let image = sample("seeding.jpg");
+    let paths: Vec<String> = (0..12).map(|i| format!("/img{i}.jpg")).collect();
+    let server = serve(
+        paths
+            .iter()
+            .map(|p| (p.as_str(), Route::file(p, image)))
+            .collect(),
+        Duration::from_millis(300),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = tm(dir.path());
+    cmd.args(["-d", "4"])
+        .args(paths.iter().map(|p| server.url(p)));
+    let run = run_json(cmd);
+
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert_eq!(server.peak_in_flight(), 4);
+    assert_eq!(server.requests(), 12);
+    assert_eq!(run.json["download"]["ok"], 12);
+    assert_eq!(run.json["download"]["threads"], 4);
+    // 12 URLs through 4 workers is three waves of 300 ms at the least.
+    let seconds = run.json["download"]["seconds"].as_f64().unwrap();
+    assert!(seconds >= 0.9, "download phase took {seconds} s");
+    assert_eq!(run.json["resize"]["thumbnails"], 36);
+    for i in 0..12 {
+        assert!(dir.path().join(format!("in/img{i}.jpg")).is_file());
+        assert_eq!(
+            dims(&dir.path().join(format!("out/img{i}_200.jpg"))),
+            (200, 112)
+        );
+    }
+}
+
+#[test]
+fn one_download_thread_means_one_request_at_a_time() {
+    let image = sample("seeding.jpg");
+    let paths = ["/a.jpg", "/b.jpg", "/c.jpg", "/d.jpg"];
+    let server = serve(
+        paths.iter().map(|p| (*p, Route::file(p, image))).collect(),
+        Duration::from_millis(300),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = tm(dir.path());
+    cmd.args(["-d", "1"])
+        .args(paths.iter().map(|p| server.url(p)));
+    let run = run_json(cmd);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert_eq!(server.peak_in_flight(), 1);
+    assert!(run.json["download"]["seconds"].as_f64().unwrap() >= 1.2);
+}
+
+#[test]
+fn thumbnails_have_exact_sizes_for_jpeg_png_and_exif_rotated_jpeg() {
+    let rotated = std::fs::read(fixture("exif_orientation_6_should_be_32x48.jpg")).unwrap();
+    let server = serve(
+        vec![
+            ("/p.jpg", Route::file("p.jpg", sample("picosdeeuropa.jpg"))),
+            ("/q.png", Route::file("q.png", sample("picture0b.png"))),
+            (
+                "/r.jpg",
+                Route::file("r.jpg", sample("aitzgorri_rotated.jpg")),
+            ),
+            ("/s.jpg", Route::file("s.jpg", rotated)),
+        ],
+        Duration::ZERO,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = tm(dir.path());
+    cmd.args(["/p.jpg", "/q.png", "/r.jpg", "/s.jpg"].map(|p| server.url(p)));
+    let run = run_json(cmd);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+
+    let out = dir.path().join("out");
+    let expected = [
+        // 1600x1200 JPEG
+        ("p_32.jpg", (32, 24)),
+        ("p_64.jpg", (64, 48)),
+        ("p_200.jpg", (200, 150)),
+        // 1000x677 PNG: heights round down
+        ("q_32.png", (32, 21)),
+        ("q_64.png", (64, 43)),
+        ("q_200.png", (200, 135)),
+        // stored 1065x1600 with Orientation=6: upright it is 1600x1065
+        ("r_32.jpg", (32, 21)),
+        ("r_64.jpg", (64, 42)),
+        ("r_200.jpg", (200, 133)),
+        // stored 48x32 with Orientation=6: upright it is 32x48
+        ("s_32.jpg", (32, 48)),
+        ("s_64.jpg", (64, 96)),
+        ("s_200.jpg", (200, 300)),
+    ];
+    for (name, size) in expected {
+        assert_eq!(dims(&out.join(name)), size, "{name}");
+    }
+    assert_eq!(files(&out).len(), expected.len(), "no other files");
+
+    // The fixture's corners, upright: top-left blue, top-right red.
+    let s = image::open(out.join("s_32.jpg")).unwrap().to_rgb8();
+    let (tl, tr) = (s.get_pixel(1, 1).0, s.get_pixel(30, 1).0);
+    assert!(tl[2] > 180 && tl[0] < 80, "top-left should be blue: {tl:?}");
+    assert!(tr[0] > 180 && tr[2] < 80, "top-right should be red: {tr:?}");
+}
+
+#[test]
+fn failures_name_their_input_and_the_rest_still_finish() {
+    let corrupt = std::fs::read(fixture("truncated_should_fail.png")).unwrap();
+    let server = serve(
+        vec![
+            ("/good.jpg", Route::file("good.jpg", sample("wine.jpg"))),
+            (
+                "/page.jpg",
+                Route::ok(
+                    "text/html",
+                    &b"<!DOCTYPE html><html><body>Sorry</body></html>"[..],
+                ),
+            ),
+            ("/corrupt.png", Route::file("corrupt.png", corrupt)),
+        ],
+        Duration::ZERO,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let missing = server.url("/missing.jpg");
+    let page = server.url("/page.jpg");
+    let corrupt_url = server.url("/corrupt.png");
+    let mut cmd = tm(dir.path());
+    cmd.arg(server.url("/good.jpg"))
+        .arg(&missing)
+        .arg(&page)
+        .arg(&corrupt_url);
+    let run = run_json(cmd);
+
+    assert_eq!(run.status, 1, "some items failed: {}", run.stderr);
+    let failures = run.json["failures"].as_array().unwrap();
+    let find = |input: &str| {
+        failures
+            .iter()
+            .find(|f| f["input"] == input)
+            .unwrap_or_else(|| panic!("no failure for {input} in {failures:?}"))
+    };
+    assert_eq!(failures.len(), 3);
+    assert_eq!(find(&missing)["stage"], "download");
+    assert!(find(&missing)["error"].as_str().unwrap().contains("404"));
+    assert_eq!(find(&page)["stage"], "decode");
+    assert!(find(&page)["error"].as_str().unwrap().contains("HTML page"));
+    assert_eq!(find(&corrupt_url)["stage"], "decode");
+    // One line per failure on stderr, even with -q, naming the input.
+    for url in [&missing, &page, &corrupt_url] {
+        assert_eq!(
+            run.stderr
+                .lines()
+                .filter(|l| l.contains(url.as_str()))
+                .count(),
+            1
+        );
+    }
+    let out = dir.path().join("out");
+    for w in [32, 64, 200] {
+        assert!(out.join(format!("good_{w}.jpg")).is_file());
+    }
+    assert_eq!(files(&out).len(), 3);
+}
+
+#[test]
+fn sequential_and_parallel_runs_write_identical_files() {
+    let dir = tempfile::tempdir().unwrap();
+    write_samples(&dir.path().join("photos"));
+    let mut parallel = tm_bare(dir.path());
+    parallel.args(["photos", "-o", "par", "-t", "2"]);
+    let mut sequential = tm_bare(dir.path());
+    sequential.args(["photos", "-o", "seq", "--sequential"]);
+    let (par, seq) = (run_json(parallel), run_json(sequential));
+    assert_eq!(
+        (par.status, seq.status),
+        (0, 0),
+        "{} {}",
+        par.stderr,
+        seq.stderr
+    );
+    assert_eq!(seq.json["resize"]["threads"], 1);
+    assert_eq!(seq.json["sequential"], true);
+    assert_eq!(par.json["resize"]["thumbnails"], 24);
+    let (par, seq) = (
+        files(&dir.path().join("par")),
+        files(&dir.path().join("seq")),
+    );
+    assert_eq!(par.len(), 24);
+    assert!(par == seq, "sequential and parallel outputs differ");
+}
+
+#[test]
+fn input_list_skips_blanks_and_comments_and_reads_folders() {
+    let dir = tempfile::tempdir().unwrap();
+    write_samples(&dir.path().join("photos"));
+    // A stray temporary file from an earlier run is not an input.
+    std::fs::write(dir.path().join("photos/.thumbnail-maker-x.part"), b"junk").unwrap();
+    std::fs::write(
+        dir.path().join("list.txt"),
+        "# my photos\n\nphotos/wine.jpg\n   \nphotos/life.webp\n",
+    )
+    .unwrap();
+    let mut cmd = tm(dir.path());
+    cmd.args(["-i", "list.txt", "-s", "100"]);
+    let run = run_json(cmd);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let names: Vec<_> = files(&dir.path().join("out"))
+        .into_iter()
+        .map(|f| f.0)
+        .collect();
+    assert_eq!(names, ["life_100.webp", "wine_100.jpg"]);
+    assert_eq!(dims(&dir.path().join("out/wine_100.jpg")), (100, 149));
+    assert!(
+        !dir.path().join("in").exists(),
+        "local files are not copied to incoming"
+    );
+}
+
+#[test]
+fn local_files_are_never_deleted_or_modified() {
+    let dir = tempfile::tempdir().unwrap();
+    write_samples(&dir.path().join("photos"));
+    let before = files(&dir.path().join("photos"));
+    let run = run_json({
+        let mut c = tm(dir.path());
+        c.arg("photos");
+        c
+    });
+    assert_eq!(run.status, 0);
+    assert_eq!(files(&dir.path().join("photos")), before);
+}
+
+#[test]
+fn missing_local_file_fails_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    write_samples(&dir.path().join("photos"));
+    let mut cmd = tm(dir.path());
+    cmd.args(["photos/wine.jpg", "photos/nope.jpg"]);
+    let run = run_json(cmd);
+    assert_eq!(run.status, 1);
+    assert_eq!(run.json["failures"][0]["input"], "photos/nope.jpg");
+    assert_eq!(run.json["failures"][0]["stage"], "input");
+    assert!(dir.path().join("out/wine_200.jpg").is_file());
+}
+
+#[test]
+fn demo_downloads_and_resizes_every_bundled_sample() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = tm_bare(dir.path());
+    cmd.args(["demo", "-o", "out", "--incoming", "in"]);
+    let run = run_json(cmd);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert_eq!(run.json["download"]["ok"], 8);
+    assert_eq!(run.json["resize"]["thumbnails"], 24);
+    assert_eq!(files(&dir.path().join("in")).len(), 8);
+    assert_eq!(files(&dir.path().join("out")).len(), 24);
+}
+
+#[test]
+fn bad_usage_exits_2_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&[&str], &str); 6] = [
+        (&["--no-such-flag", "x.jpg"], "--no-such-flag"),
+        (&["--sizes", "0", "x.jpg"], "out of range"),
+        (&["--sizes", "abc", "x.jpg"], "'abc' is not a width"),
+        (&["--download-threads", "0", "x.jpg"], "download-threads"),
+        (&["--quality", "101", "x.jpg"], "quality"),
+        (&[], "no inputs"),
+    ];
+    for (args, message) in cases {
+        let out = tm(dir.path()).args(args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+    }
+    assert!(
+        !dir.path().join("out").exists(),
+        "a usage error writes nothing"
+    );
+}

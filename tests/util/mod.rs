@@ -1,0 +1,104 @@
+//! Helpers shared by the integration tests: the binary, a loopback server, sample files.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use thumbnail_maker::samples::SAMPLES;
+use thumbnail_maker::serve::{Route, Server};
+
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+pub fn sample(name: &str) -> &'static [u8] {
+    SAMPLES
+        .iter()
+        .find(|s| s.name == name)
+        .unwrap_or_else(|| panic!("no bundled sample {name}"))
+        .bytes
+}
+
+/// Starts a loopback server with `routes` (path -> route).
+pub fn serve(routes: Vec<(&str, Route)>, latency: Duration) -> Server {
+    let routes: HashMap<String, Route> = routes
+        .into_iter()
+        .map(|(path, route)| (path.to_string(), route))
+        .collect();
+    Server::start(routes, latency).expect("loopback server")
+}
+
+/// The built binary, run in `dir`, with its output folders `out` and `in` inside `dir`.
+pub fn tm(dir: &Path) -> Command {
+    let mut cmd = tm_bare(dir);
+    cmd.args(["-o", "out", "--incoming", "in"]);
+    cmd
+}
+
+/// The built binary, run in `dir`, with no arguments yet (for subcommands).
+pub fn tm_bare(dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_thumbnail-maker"));
+    cmd.current_dir(dir)
+        // The tests' loopback traffic must never go through a proxy from the environment.
+        .env_remove("http_proxy")
+        .env_remove("HTTP_PROXY")
+        .env_remove("ALL_PROXY")
+        .env_remove("all_proxy");
+    cmd
+}
+
+pub struct Run {
+    pub status: i32,
+    pub stderr: String,
+    pub json: serde_json::Value,
+}
+
+/// Runs with `--json -q` and parses the report.
+pub fn run_json(mut cmd: Command) -> Run {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = cmd.args(["--json", "-q"]).output().expect("binary runs");
+    let stderr = String::from_utf8_lossy(&stderr).into_owned();
+    let json = serde_json::from_slice(&stdout)
+        .unwrap_or_else(|e| panic!("stdout is not a JSON report ({e}); stderr: {stderr}"));
+    Run {
+        status: status.code().expect("exited, not killed"),
+        stderr,
+        json,
+    }
+}
+
+pub fn dims(path: &Path) -> (u32, u32) {
+    image::image_dimensions(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Every file in `dir`, sorted, with its bytes.
+pub fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().into_string().unwrap(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// The bundled samples written as local files into `dir`.
+pub fn write_samples(dir: &Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    for s in SAMPLES {
+        std::fs::write(dir.join(s.name), s.bytes).unwrap();
+    }
+}
