@@ -54,5 +54,6 @@ pub fn run(
         latency.as_millis()
     ));
     config.inputs = urls;
+    config.net.env_proxy = false;
     Ok(pipeline::run(&config, progress)?)
 }

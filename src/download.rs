@@ -28,6 +28,9 @@ pub struct NetOptions {
     pub request_timeout: Duration,
     /// Largest body accepted; an endless body is cut here instead of filling the disk.
     pub max_bytes: u64,
+    /// Honour `http_proxy`, `https_proxy`, `ALL_PROXY` and `NO_PROXY`. Off for `demo` and the
+    /// benchmarks, whose loopback traffic must never leave the machine through a proxy.
+    pub env_proxy: bool,
 }
 
 impl Default for NetOptions {
@@ -37,6 +40,7 @@ impl Default for NetOptions {
             read_timeout: Duration::from_secs(30),
             request_timeout: Duration::from_secs(120),
             max_bytes: 100 * 1024 * 1024,
+            env_proxy: true,
         }
     }
 }
@@ -74,7 +78,11 @@ pub struct Fetcher {
 
 impl Fetcher {
     pub fn new(options: &NetOptions) -> Self {
-        let config = Agent::config_builder()
+        let mut builder = Agent::config_builder();
+        if !options.env_proxy {
+            builder = builder.proxy(None);
+        }
+        let config = builder
             .timeout_connect(Some(options.connect_timeout))
             .timeout_per_read(Some(options.read_timeout))
             .timeout_global(Some(options.request_timeout))

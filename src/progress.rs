@@ -20,6 +20,15 @@ pub enum Phase {
     Resize,
 }
 
+impl std::fmt::Display for Phase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Phase::Download => "download",
+            Phase::Resize => "resize",
+        })
+    }
+}
+
 /// Events of a run, in the order the pipeline emits them for each phase:
 /// started (with the number of queued items), then one finished or failed per item, then finished.
 pub trait Progress: Sync {
@@ -151,7 +160,7 @@ impl Progress for Console {
         }
         bar.enable_steady_tick(Duration::from_millis(200));
         *self.current.lock().expect("progress lock") = Some((phase, bar, 0));
-        self.log(&format!("{phase:?} phase: {items} items queued"));
+        self.log(&format!("{phase} phase: {items} items queued"));
     }
 
     fn item_finished(&self, phase: Phase, bytes: u64) {
@@ -188,7 +197,7 @@ impl Progress for Console {
             }
         }
         drop(current);
-        self.log(&format!("{phase:?} phase finished"));
+        self.log(&format!("{phase} phase finished"));
     }
 
     fn log(&self, message: &str) {

@@ -137,16 +137,20 @@ impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let d = &self.download;
         let mb = d.bytes as f64 / 1e6;
-        writeln!(
-            f,
-            "download  {:>7.3} s  {:>3} threads  {} ok, {} failed  {:.1} MB  {:.1} MB/s",
-            d.seconds.as_secs_f64(),
-            d.threads,
-            d.ok,
-            d.failed,
-            mb,
-            per_second(mb, d.seconds),
-        )?;
+        if d.ok + d.failed == 0 {
+            writeln!(f, "download  nothing to fetch (local files only)")?;
+        } else {
+            writeln!(
+                f,
+                "download  {:>7.3} s  {:>3} threads  {} ok, {} failed  {:.1} MB  {:.1} MB/s",
+                d.seconds.as_secs_f64(),
+                d.threads,
+                d.ok,
+                d.failed,
+                mb,
+                per_second(mb, d.seconds),
+            )?;
+        }
         let r = &self.resize;
         writeln!(
             f,
@@ -221,7 +225,8 @@ mod tests {
     #[test]
     fn zero_time_gives_zero_rate_not_nan() {
         let text = Report::default().to_string();
-        assert!(text.contains("0.0 MB/s"), "{text}");
+        assert!(text.contains("download  nothing to fetch"), "{text}");
+        assert!(text.contains("0.0 MP/s"), "{text}");
         assert!(!text.contains("NaN"));
     }
 

@@ -257,7 +257,10 @@ fn missing_local_file_fails_alone() {
 fn demo_downloads_and_resizes_every_bundled_sample() {
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = tm_bare(dir.path());
-    cmd.args(["demo", "-o", "out", "--incoming", "in"]);
+    cmd.args(["demo", "-o", "out", "--incoming", "in"])
+        // A proxy in the user's environment must not capture the demo's loopback traffic.
+        .env("http_proxy", "http://127.0.0.1:9")
+        .env("ALL_PROXY", "http://127.0.0.1:9");
     let run = run_json(cmd);
     assert_eq!(run.status, 0, "{}", run.stderr);
     assert_eq!(run.json["download"]["ok"], 8);
