@@ -6,12 +6,15 @@
 use std::fs::File;
 use std::io::{self, Write};
 use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::Config;
-use crate::decode::DEFAULT_MAX_PIXELS;
+use crate::decode::{DEFAULT_MAX_PIXELS, DEFAULT_SHRINK_MARGIN};
+use crate::output::OutputFormat;
 use crate::progress::Console;
 use crate::report::Report;
 use crate::{demo, inputs, pipeline};
@@ -75,15 +78,34 @@ pub struct RunArgs {
     /// One download at a time, resizing on one thread: the baseline to compare with
     #[arg(long)]
     pub sequential: bool,
+    /// Keep images narrower than a width at their own size instead of enlarging them
+    #[arg(long)]
+    pub no_enlarge: bool,
+    /// Output format: jpeg, png, webp, or same (as the input's content)
+    #[arg(short = 'f', long, value_name = "FORMAT", value_enum, default_value_t = FormatArg::Same)]
+    pub format: FormatArg,
     /// JPEG quality
     #[arg(long, value_name = "1-100", default_value_t = 80, value_parser = clap::value_parser!(u8).range(1..=100))]
     pub quality: u8,
+    /// Decode JPEGs scaled down while they stay this many times wider than the widest thumbnail
+    /// (lower is faster, higher is sharper; below 1 thumbnails are upscaled from less detail)
+    #[arg(long, value_name = "X", default_value_t = DEFAULT_SHRINK_MARGIN, value_parser = parse_margin)]
+    pub shrink_margin: f32,
+    /// Accept JPEGs cut short (their missing part comes out grey) instead of failing them
+    #[arg(long)]
+    pub allow_partial: bool,
     /// Refuse images with more pixels than this, checked from the header before decoding
     #[arg(long, value_name = "PIXELS", default_value_t = DEFAULT_MAX_PIXELS, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_pixels: u64,
     /// Refuse downloads larger than this many bytes
     #[arg(long, value_name = "BYTES", default_value_t = 100 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_bytes: u64,
+    /// Redo inputs whose thumbnails already exist, and downloads already in the incoming folder
+    #[arg(long)]
+    pub force: bool,
+    /// Further attempts after a transient network failure (timeouts, 408, 429, 5xx)
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub retries: u32,
     /// Seconds to wait for a connection
     #[arg(long, value_name = "SECS", default_value_t = 10)]
     pub connect_timeout: u64,
@@ -128,10 +150,38 @@ fn parse_widths(text: &str) -> Result<Widths, String> {
     Ok(Widths(widths))
 }
 
-/// What `main` reads from the machine, once.
+fn parse_margin(text: &str) -> Result<f32, String> {
+    match text.parse::<f32>() {
+        Ok(x) if (0.5..=16.0).contains(&x) => Ok(x),
+        _ => Err(format!("'{text}' is not a margin from 0.5 to 16")),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FormatArg {
+    Same,
+    #[value(alias = "jpg")]
+    Jpeg,
+    Png,
+    Webp,
+}
+
+impl FormatArg {
+    fn output(self) -> Option<OutputFormat> {
+        match self {
+            FormatArg::Same => None,
+            FormatArg::Jpeg => Some(OutputFormat::Jpeg),
+            FormatArg::Png => Some(OutputFormat::Png),
+            FormatArg::Webp => Some(OutputFormat::WebP),
+        }
+    }
+}
+
+/// What `main` reads from the machine, once, and the flag its Ctrl-C handler sets.
 pub struct Env {
     pub stderr_is_terminal: bool,
     pub cores: usize,
+    pub cancel: Arc<AtomicBool>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -194,14 +244,21 @@ fn config_from(run: &RunArgs, inputs: Vec<String>, env: &Env) -> Config {
     let mut config = Config::new(inputs, env.cores);
     config.out_dir = run.out_dir.clone();
     config.incoming_dir = run.incoming.clone();
-    config.widths = run.sizes.0.clone();
+    config.spec.widths = run.sizes.0.clone();
+    config.spec.format = run.format.output();
+    config.spec.quality = run.quality;
+    config.spec.enlarge = !run.no_enlarge;
+    config.spec.decode.max_pixels = run.max_pixels;
+    config.spec.decode.allow_truncated = run.allow_partial;
+    config.spec.decode.shrink_margin = run.shrink_margin;
     config.download_threads = usize::from(run.download_threads);
     if let Some(threads) = run.resize_threads {
         config.resize_threads = usize::from(threads);
     }
     config.sequential = run.sequential;
-    config.quality = run.quality;
-    config.decode.max_pixels = run.max_pixels;
+    config.force = run.force;
+    config.cancel = Arc::clone(&env.cancel);
+    config.net.retries = run.retries;
     config.net.max_bytes = run.max_bytes;
     config.net.connect_timeout = Duration::from_secs(run.connect_timeout);
     config.net.read_timeout = Duration::from_secs(run.read_timeout);
@@ -224,7 +281,13 @@ fn print_report(report: &Report, json: bool, quiet: bool) {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_widths;
+    use super::{parse_widths, Cli};
+    use clap::CommandFactory;
+
+    #[test]
+    fn argument_definitions_are_consistent() {
+        Cli::command().debug_assert();
+    }
 
     #[test]
     fn widths_parse_dedupe_and_reject_nonsense() {

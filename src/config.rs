@@ -4,9 +4,12 @@
 //! Reading the environment (cores, terminal) happens at the edge, never here.
 
 use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
 use crate::decode::DecodeOptions;
 use crate::download::NetOptions;
+use crate::ThumbnailSpec;
 
 /// The original service's thumbnail widths.
 pub const DEFAULT_WIDTHS: [u32; 3] = [32, 64, 200];
@@ -17,16 +20,17 @@ pub struct Config {
     pub inputs: Vec<String>,
     pub out_dir: PathBuf,
     pub incoming_dir: PathBuf,
-    /// Distinct, non-zero thumbnail widths.
-    pub widths: Vec<u32>,
+    /// Widths, format, quality and decoding limits of the thumbnails.
+    pub spec: ThumbnailSpec,
     pub download_threads: usize,
     pub resize_threads: usize,
     /// One download at a time and resizing on the calling thread: the baseline to compare with.
     pub sequential: bool,
-    /// JPEG quality, 1-100.
-    pub quality: u8,
     pub net: NetOptions,
-    pub decode: DecodeOptions,
+    /// Redo inputs whose thumbnails exist and downloads already in the incoming folder.
+    pub force: bool,
+    /// Set (by Ctrl-C) to stop starting new work; what runs finishes, the report says so.
+    pub cancel: Arc<AtomicBool>,
 }
 
 impl Config {
@@ -37,13 +41,19 @@ impl Config {
             inputs,
             out_dir: PathBuf::from("outgoing"),
             incoming_dir: PathBuf::from("incoming"),
-            widths: DEFAULT_WIDTHS.to_vec(),
+            spec: ThumbnailSpec {
+                widths: DEFAULT_WIDTHS.to_vec(),
+                format: None,
+                quality: 80,
+                enlarge: true,
+                decode: DecodeOptions::default(),
+            },
             download_threads: 8,
             resize_threads: resize_threads.max(1),
             sequential: false,
-            quality: 80,
             net: NetOptions::default(),
-            decode: DecodeOptions::default(),
+            force: false,
+            cancel: Arc::default(),
         }
     }
 }

@@ -7,7 +7,7 @@
 
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -28,6 +28,11 @@ pub struct NetOptions {
     pub request_timeout: Duration,
     /// Largest body accepted; an endless body is cut here instead of filling the disk.
     pub max_bytes: u64,
+    /// Further attempts after a transient failure: a connection error, a timeout, a body cut
+    /// short, HTTP 408, 429 or 5xx. Other 4xx answers fail at once.
+    pub retries: u32,
+    /// The longest `Retry-After` we wait for; a server asking for more gets this much.
+    pub max_retry_after: Duration,
     /// Honour `http_proxy`, `https_proxy`, `ALL_PROXY` and `NO_PROXY`. Off for `demo` and the
     /// benchmarks, whose loopback traffic must never leave the machine through a proxy.
     pub env_proxy: bool,
@@ -40,6 +45,8 @@ impl Default for NetOptions {
             read_timeout: Duration::from_secs(30),
             request_timeout: Duration::from_secs(120),
             max_bytes: 100 * 1024 * 1024,
+            retries: 3,
+            max_retry_after: Duration::from_secs(30),
             env_proxy: true,
         }
     }
@@ -47,8 +54,12 @@ impl Default for NetOptions {
 
 #[derive(Debug, thiserror::Error)]
 pub enum DownloadError {
-    #[error("server answered HTTP {0}")]
-    Status(u16),
+    #[error("server answered HTTP {code}")]
+    Status {
+        code: u16,
+        /// What the server's `Retry-After` asked for, in seconds.
+        retry_after: Option<Duration>,
+    },
     #[error("request failed")]
     Transport(#[source] ureq::Error),
     #[error("body is larger than the limit of {0} bytes (--max-bytes)")]
@@ -63,6 +74,37 @@ pub enum DownloadError {
     },
 }
 
+impl DownloadError {
+    /// Whether another attempt might succeed.
+    fn is_transient(&self) -> bool {
+        match self {
+            DownloadError::Status { code, .. } => matches!(code, 408 | 429 | 500..=599),
+            DownloadError::Transport(e) => matches!(
+                e,
+                ureq::Error::Io(_)
+                    | ureq::Error::Timeout(_)
+                    | ureq::Error::ConnectionFailed
+                    | ureq::Error::HostNotFound
+                    | ureq::Error::Protocol(_)
+            ),
+            DownloadError::Truncated { .. } => true,
+            DownloadError::TooLarge(_) | DownloadError::Save { .. } => false,
+        }
+    }
+}
+
+/// The pause before attempt `attempt + 1`: 250 ms doubling up to 8 s, each scaled by a jitter
+/// of 0.5 to 1.5 so that many workers failing together do not come back together.
+fn backoff(attempt: u32, url: &str) -> Duration {
+    let base = Duration::from_millis(250).saturating_mul(1 << attempt.min(5));
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let seed = crate::inputs::fnv1a(format!("{url}{attempt}{nanos}").as_bytes());
+    let jitter = 0.5 + (seed % 1000) as f64 / 1000.0;
+    base.min(Duration::from_secs(8)).mul_f64(jitter)
+}
+
 /// One URL and where its body goes.
 #[derive(Debug, Clone)]
 pub struct Task {
@@ -74,6 +116,8 @@ pub struct Task {
 pub struct Fetcher {
     agent: Agent,
     max_bytes: u64,
+    retries: u32,
+    max_retry_after: Duration,
 }
 
 impl Fetcher {
@@ -94,11 +138,40 @@ impl Fetcher {
         Fetcher {
             agent: config.into(),
             max_bytes: options.max_bytes,
+            retries: options.retries,
+            max_retry_after: options.max_retry_after,
         }
     }
 
-    /// Fetches `url` into `dest`, returning the number of bytes saved.
-    pub fn fetch(&self, url: &str, dest: &Path) -> Result<u64, DownloadError> {
+    /// Fetches `url` into `dest`, retrying transient failures; returns the bytes saved.
+    /// `on_retry` hears of each failed attempt and the pause before the next.
+    pub fn fetch(
+        &self,
+        url: &str,
+        dest: &Path,
+        on_retry: &dyn Fn(&DownloadError, Duration),
+    ) -> Result<u64, DownloadError> {
+        let mut attempt = 0;
+        loop {
+            match self.fetch_once(url, dest) {
+                Err(e) if attempt < self.retries && e.is_transient() => {
+                    let pause = match &e {
+                        DownloadError::Status {
+                            retry_after: Some(asked),
+                            ..
+                        } => (*asked).min(self.max_retry_after),
+                        _ => backoff(attempt, url),
+                    };
+                    on_retry(&e, pause);
+                    thread::sleep(pause);
+                    attempt += 1;
+                }
+                result => return result,
+            }
+        }
+    }
+
+    fn fetch_once(&self, url: &str, dest: &Path) -> Result<u64, DownloadError> {
         let mut response = self
             .agent
             .get(url)
@@ -106,7 +179,17 @@ impl Fetcher {
             .map_err(DownloadError::Transport)?;
         let status = response.status().as_u16();
         if !(200..300).contains(&status) {
-            return Err(DownloadError::Status(status));
+            // Only the seconds form; an HTTP-date is rare and falls back to our own backoff.
+            let retry_after = response
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(Duration::from_secs);
+            return Err(DownloadError::Status {
+                code: status,
+                retry_after,
+            });
         }
         let expected = response.body().content_length();
         if expected.is_some_and(|len| len > self.max_bytes) {
@@ -158,22 +241,33 @@ fn read_error(e: io::Error, max_bytes: u64) -> DownloadError {
 }
 
 /// Runs `tasks` on `threads` workers. Results come back in task order; a failed URL never stops
-/// the others.
+/// the others. Once `cancel` is set no new download starts; those left out come back as `None`.
 pub fn download_all(
     tasks: &[Task],
     threads: usize,
     fetcher: &Fetcher,
     progress: &dyn Progress,
-) -> Vec<Result<u64, Failure>> {
+    cancel: &AtomicBool,
+) -> Vec<Option<Result<u64, Failure>>> {
     let next = AtomicUsize::new(0);
     let work = || {
         let mut done = Vec::new();
         loop {
+            if cancel.load(Ordering::Relaxed) {
+                break;
+            }
             let i = next.fetch_add(1, Ordering::Relaxed);
             let Some(task) = tasks.get(i) else { break };
             let started = Instant::now();
+            let on_retry = |e: &DownloadError, pause: Duration| {
+                progress.log(&format!(
+                    "{}: {e}; retrying in {:.1} s",
+                    task.url,
+                    pause.as_secs_f64()
+                ));
+            };
             let result = fetcher
-                .fetch(&task.url, &task.dest)
+                .fetch(&task.url, &task.dest, &on_retry)
                 .map_err(|e| Failure::new(&task.input, Stage::Download, &e));
             match &result {
                 Ok(bytes) => {
@@ -208,7 +302,4 @@ pub fn download_all(
         }
     });
     results
-        .into_iter()
-        .map(|r| r.expect("every task is taken by exactly one worker"))
-        .collect()
 }

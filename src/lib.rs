@@ -31,16 +31,17 @@ use resize::{ResizeError, Thumbnailer};
 
 /// One encoded thumbnail.
 pub struct Thumbnail {
+    /// The width asked for, which names the file; `width` differs only without enlargement.
+    pub requested_width: u32,
     pub width: u32,
     pub height: u32,
     pub format: OutputFormat,
     pub bytes: Vec<u8>,
 }
 
-/// What came of one image: its thumbnails and the size of the decoded original.
+/// What came of one image: its thumbnails and the original's pixel count.
 pub struct Thumbnails {
-    pub source_width: u32,
-    pub source_height: u32,
+    pub source_pixels: u64,
     pub thumbnails: Vec<Thumbnail>,
 }
 
@@ -64,29 +65,46 @@ impl ThumbnailError {
     }
 }
 
-/// Decodes `bytes` once and makes a thumbnail for every width, in the input's format.
+/// What to make of each image.
+#[derive(Debug, Clone)]
+pub struct ThumbnailSpec {
+    pub widths: Vec<u32>,
+    /// `None`: the format follows the input's.
+    pub format: Option<OutputFormat>,
+    pub quality: u8,
+    /// Enlarge images narrower than a requested width (the default, as vipsthumbnail and sharp).
+    pub enlarge: bool,
+    pub decode: DecodeOptions,
+}
+
+/// Decodes `bytes` once and makes a thumbnail for every width.
 pub fn make_thumbnails(
     bytes: &[u8],
-    widths: &[u32],
-    quality: u8,
-    decode_options: &DecodeOptions,
+    spec: &ThumbnailSpec,
     thumbnailer: &mut Thumbnailer,
 ) -> Result<Thumbnails, ThumbnailError> {
-    let decoded = decode::decode(bytes, decode_options)?;
-    let format = OutputFormat::for_input(decoded.format);
+    let widths = &spec.widths;
+    let options = DecodeOptions {
+        target_width: widths.iter().copied().max(),
+        ..spec.decode
+    };
+    let decoded = decode::decode(bytes, &options)?;
+    let format = spec
+        .format
+        .unwrap_or_else(|| OutputFormat::for_input(decoded.format));
     let mut thumbnails = Vec::with_capacity(widths.len());
     for &width in widths {
-        let image = thumbnailer.resize(&decoded.image, width)?;
+        let image = thumbnailer.resize(&decoded.image, width, spec.enlarge)?;
         thumbnails.push(Thumbnail {
+            requested_width: width,
             width: image.width(),
             height: image.height(),
             format,
-            bytes: output::encode(&image, format, quality)?,
+            bytes: output::encode(&image, format, spec.quality)?,
         });
     }
     Ok(Thumbnails {
-        source_width: decoded.image.width(),
-        source_height: decoded.image.height(),
+        source_pixels: decoded.source_pixels,
         thumbnails,
     })
 }

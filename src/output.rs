@@ -8,6 +8,8 @@
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::{Duration, SystemTime};
 
 use image::codecs::jpeg::JpegEncoder;
 use image::codecs::png::PngEncoder;
@@ -15,7 +17,12 @@ use image::codecs::webp::WebPEncoder;
 use image::{DynamicImage, ImageFormat};
 
 /// Prefix of every temporary file we create, so a later run can recognise and remove its own.
+/// The full name is `.thumbnail-maker-<host>_<pid>_<random>.part`.
 pub const TEMP_PREFIX: &str = ".thumbnail-maker-";
+
+/// A temporary file of another machine (on shared storage) is only removed after this long
+/// untouched: we cannot ask that machine whether its writer is still alive.
+const FOREIGN_TEMP_AGE: Duration = Duration::from_secs(3600);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutputFormat {
@@ -111,8 +118,9 @@ pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, Out
 
 /// A hidden temporary file in `dir`, removed on drop unless persisted.
 pub fn temp_file(dir: &Path) -> io::Result<tempfile::NamedTempFile> {
+    let prefix = format!("{TEMP_PREFIX}{}_{}_", host(), std::process::id());
     let mut builder = tempfile::Builder::new();
-    builder.prefix(TEMP_PREFIX).suffix(".part");
+    builder.prefix(&prefix).suffix(".part");
     // tempfile's private 0600 would follow the file through the rename; thumbnails are for
     // publishing, so they get the mode any new file gets (0644 under the usual umask).
     #[cfg(unix)]
@@ -121,6 +129,61 @@ pub fn temp_file(dir: &Path) -> io::Result<tempfile::NamedTempFile> {
         builder.permissions(fs::Permissions::from_mode(0o666));
     }
     builder.tempfile_in(dir)
+}
+
+/// This machine's name, reduced to characters safe in a file name; "host" where unknown.
+fn host() -> &'static str {
+    static HOST: OnceLock<String> = OnceLock::new();
+    HOST.get_or_init(|| {
+        let name = fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+        let name: String = name
+            .trim()
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-'))
+            .collect();
+        if name.is_empty() {
+            "host".to_string()
+        } else {
+            name
+        }
+    })
+}
+
+/// Removes temporary files that no running writer owns: ours from a process of this machine that
+/// is gone (a killed run), and any left untouched for an hour. Returns how many were removed.
+pub fn remove_stale_temps(dir: &Path) -> usize {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return 0;
+    };
+    let can_see_processes = Path::new("/proc/self").exists();
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(rest) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(TEMP_PREFIX))
+            .filter(|n| n.ends_with(".part"))
+        else {
+            continue;
+        };
+        let mut parts = rest.splitn(3, '_');
+        let (owner, pid) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+        let writer_gone = can_see_processes
+            && owner == host()
+            && pid.parse::<u32>().is_ok_and(|pid| {
+                pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists()
+            });
+        let untouched = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| SystemTime::now().duration_since(t).ok())
+            .is_some_and(|age| age > FOREIGN_TEMP_AGE);
+        if (writer_gone || untouched) && fs::remove_file(entry.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
 }
 
 /// Creates a folder the user named (and its parents), saying which one failed.
@@ -159,6 +222,25 @@ mod tests {
             let back = image::load_from_memory(&bytes).unwrap();
             assert_eq!((back.width(), back.height()), (3, 2), "{format:?}");
         }
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn stale_temps_of_dead_writers_are_removed_live_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let live = super::temp_file(dir.path()).unwrap();
+        // PIDs are below 2^22 on Linux; this one cannot be running.
+        let dead = dir.path().join(format!(
+            "{TEMP_PREFIX}{}_4294967295_abc.part",
+            super::host()
+        ));
+        std::fs::write(&dead, b"partial").unwrap();
+        let unrelated = dir.path().join("photo_200.jpg");
+        std::fs::write(&unrelated, b"x").unwrap();
+        assert_eq!(super::remove_stale_temps(dir.path()), 1);
+        assert!(!dead.exists());
+        assert!(live.path().exists(), "our own temp file is in use");
+        assert!(unrelated.exists());
     }
 
     #[test]

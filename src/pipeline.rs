@@ -4,8 +4,10 @@
 //! the report; it never stops the others. Only a fault that makes the whole run impossible (an
 //! output folder that cannot be created) ends it early, as a [`RunError`].
 
+use std::cmp::Reverse;
 use std::fs;
 use std::path::PathBuf;
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -13,7 +15,7 @@ use rayon::prelude::*;
 use crate::config::Config;
 use crate::download::{self, Fetcher, Task};
 use crate::inputs::{self, Job, Source};
-use crate::output::{self, OutputError};
+use crate::output::{self, OutputError, OutputFormat};
 use crate::progress::{Phase, Progress};
 use crate::report::{DownloadReport, Failure, Report, ResizeReport, Stage};
 use crate::resize::Thumbnailer;
@@ -30,6 +32,8 @@ pub enum RunError {
 struct Item<'a> {
     job: &'a Job,
     path: PathBuf,
+    /// Its place in the input list, so the report keeps the user's order.
+    order: usize,
 }
 
 /// What one image contributed to the report.
@@ -44,22 +48,59 @@ pub fn run(config: &Config, progress: &dyn Progress) -> Result<Report, RunError>
         progress.item_failed(Phase::Download, failure);
     }
     let jobs = inputs::plan(sources);
-
     output::ensure_dir(&config.out_dir)?;
-    let tasks: Vec<Task> = jobs
-        .iter()
-        .filter_map(|job| match (&job.source, &job.incoming_name) {
-            (Source::Url(url), Some(name)) => Some(Task {
-                input: job.input.clone(),
-                url: url.clone(),
-                dest: config.incoming_dir.join(name),
-            }),
-            _ => None,
-        })
-        .collect();
-    if !tasks.is_empty() {
+    let any_url = jobs.iter().any(|j| matches!(j.source, Source::Url(_)));
+    if any_url {
         output::ensure_dir(&config.incoming_dir)?;
     }
+    // A killed run leaves temporary files behind; they are never mistaken for results, but
+    // they are clutter.
+    let stale = output::remove_stale_temps(&config.out_dir)
+        + if any_url {
+            output::remove_stale_temps(&config.incoming_dir)
+        } else {
+            0
+        };
+    if stale > 0 {
+        progress.log(&format!(
+            "removed {stale} temporary files left by an interrupted run"
+        ));
+    }
+
+    // A re-run does only what is missing: inputs whose thumbnails all exist are skipped, and
+    // downloads already renamed into place (so complete) are not fetched again.
+    let mut skipped = 0;
+    let mut cached = 0;
+    let mut todo: Vec<(&Job, Option<Task>)> = Vec::with_capacity(jobs.len());
+    for job in &jobs {
+        if !config.force && thumbnails_exist(job, config) {
+            skipped += 1;
+            continue;
+        }
+        let task = match (&job.source, &job.incoming_name) {
+            (Source::Url(url), Some(name)) => {
+                let dest = config.incoming_dir.join(name);
+                if !config.force && dest.is_file() {
+                    cached += 1;
+                    None
+                } else {
+                    Some(Task {
+                        input: job.input.clone(),
+                        url: url.clone(),
+                        dest,
+                    })
+                }
+            }
+            _ => None,
+        };
+        todo.push((job, task));
+    }
+    if skipped + cached > 0 {
+        progress.log(&format!(
+            "{skipped} inputs already done, {cached} downloads already here (--force redoes them)"
+        ));
+    }
+    let tasks: Vec<Task> = todo.iter().filter_map(|(_, t)| t.clone()).collect();
 
     let download_threads = if config.sequential {
         1
@@ -71,43 +112,47 @@ pub fn run(config: &Config, progress: &dyn Progress) -> Result<Report, RunError>
     let fetched = if tasks.is_empty() {
         Vec::new()
     } else {
-        download::download_all(
-            &tasks,
-            download_threads,
-            &Fetcher::new(&config.net),
-            progress,
-        )
+        let fetcher = Fetcher::new(&config.net);
+        download::download_all(&tasks, download_threads, &fetcher, progress, &config.cancel)
     };
     let mut download = DownloadReport {
         seconds: started.elapsed(),
         threads: download_threads,
+        cached,
         ..DownloadReport::default()
     };
     progress.phase_finished(Phase::Download);
 
     let mut fetched = fetched.into_iter();
-    let mut items = Vec::with_capacity(jobs.len());
-    for job in &jobs {
-        let path = match &job.source {
-            Source::File(path) => path.clone(),
-            Source::Url(_) => match fetched.next().expect("one result per task") {
-                Ok(bytes) => {
+    let mut items = Vec::with_capacity(todo.len());
+    for (job, task) in &todo {
+        let path = match (&job.source, task) {
+            (Source::File(path), _) => path.clone(),
+            (Source::Url(_), None) => config.incoming_dir.join(
+                job.incoming_name
+                    .as_deref()
+                    .expect("URLs have incoming names"),
+            ),
+            (Source::Url(_), Some(task)) => match fetched.next().expect("one result per task") {
+                Some(Ok(bytes)) => {
                     download.ok += 1;
                     download.bytes += bytes;
-                    let name = job
-                        .incoming_name
-                        .as_deref()
-                        .expect("URLs have incoming names");
-                    config.incoming_dir.join(name)
+                    task.dest.clone()
                 }
-                Err(failure) => {
+                Some(Err(failure)) => {
                     download.failed += 1;
                     failures.push(failure);
                     continue;
                 }
+                // Interrupted before this download started.
+                None => continue,
             },
         };
-        items.push(Item { job, path });
+        items.push(Item {
+            job,
+            path,
+            order: items.len(),
+        });
     }
 
     let resize_threads = if config.sequential {
@@ -118,6 +163,9 @@ pub fn run(config: &Config, progress: &dyn Progress) -> Result<Report, RunError>
     progress.phase_started(Phase::Resize, items.len());
     let started = Instant::now();
     let process = |thumbnailer: &mut Thumbnailer, item: &Item| {
+        if config.cancel.load(Ordering::Relaxed) {
+            return None;
+        }
         let result = thumbnails_for(item, config, thumbnailer);
         match &result {
             Ok(done) => {
@@ -129,43 +177,53 @@ pub fn run(config: &Config, progress: &dyn Progress) -> Result<Report, RunError>
             }
             Err(failure) => progress.item_failed(Phase::Resize, failure),
         }
-        result
+        Some(result)
     };
-    let outcomes: Vec<Result<Done, Failure>> = if config.sequential {
+    let outcomes: Vec<(usize, Option<Result<Done, Failure>>)> = if config.sequential {
         let mut thumbnailer = Thumbnailer::default();
         items
             .iter()
-            .map(|item| process(&mut thumbnailer, item))
+            .map(|item| (item.order, process(&mut thumbnailer, item)))
             .collect()
     } else {
+        // Largest first, each thread taking the next item as it comes free: one big progressive
+        // JPEG started last would otherwise leave the other cores idle at the end.
+        items.sort_by_cached_key(|item| Reverse(fs::metadata(&item.path).map_or(0, |m| m.len())));
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(resize_threads)
             .thread_name(|i| format!("resize-{i}"))
             .build()
             .map_err(|e| RunError::Pool(resize_threads, e))?;
-        pool.install(|| {
+        let mut outcomes: Vec<_> = pool.install(|| {
             items
-                .par_iter()
-                .map_init(Thumbnailer::default, process)
+                .iter()
+                .par_bridge()
+                .map_init(Thumbnailer::default, |t, item| {
+                    (item.order, process(t, item))
+                })
                 .collect()
-        })
+        });
+        outcomes.sort_by_key(|(order, _)| *order);
+        outcomes
     };
     let mut resize = ResizeReport {
         seconds: started.elapsed(),
         threads: resize_threads,
+        skipped,
         ..ResizeReport::default()
     };
     progress.phase_finished(Phase::Resize);
 
     let mut pixels = 0u64;
-    for outcome in outcomes {
+    for (_, outcome) in outcomes {
         match outcome {
-            Ok(done) => {
+            None => {}
+            Some(Ok(done)) => {
                 resize.images += 1;
                 resize.thumbnails += done.thumbnails;
                 pixels += done.pixels;
             }
-            Err(failure) => {
+            Some(Err(failure)) => {
                 resize.failed += 1;
                 failures.push(failure);
             }
@@ -175,9 +233,27 @@ pub fn run(config: &Config, progress: &dyn Progress) -> Result<Report, RunError>
 
     Ok(Report {
         sequential: config.sequential,
+        interrupted: config.cancel.load(Ordering::Relaxed),
         download,
         resize,
         failures,
+    })
+}
+
+/// Whether every thumbnail of `job` is already in the output folder. With the format following
+/// the input's content, any of the formats we write counts.
+fn thumbnails_exist(job: &Job, config: &Config) -> bool {
+    let formats = match config.spec.format {
+        Some(format) => vec![format],
+        None => vec![OutputFormat::Jpeg, OutputFormat::Png, OutputFormat::WebP],
+    };
+    config.spec.widths.iter().all(|&width| {
+        formats.iter().any(|&format| {
+            config
+                .out_dir
+                .join(output::file_name(&job.stem, width, format))
+                .is_file()
+        })
     })
 }
 
@@ -189,21 +265,15 @@ fn thumbnails_for(
 ) -> Result<Done, Failure> {
     let input = item.job.input.as_str();
     let bytes = fs::read(&item.path).map_err(|e| Failure::new(input, Stage::Input, &e))?;
-    let made = crate::make_thumbnails(
-        &bytes,
-        &config.widths,
-        config.quality,
-        &config.decode,
-        thumbnailer,
-    )
-    .map_err(|e| Failure::new(input, e.stage(), &e))?;
+    let made = crate::make_thumbnails(&bytes, &config.spec, thumbnailer)
+        .map_err(|e| Failure::new(input, e.stage(), &e))?;
     for thumb in &made.thumbnails {
-        let name = output::file_name(&item.job.stem, thumb.width, thumb.format);
+        let name = output::file_name(&item.job.stem, thumb.requested_width, thumb.format);
         output::write_atomic(&config.out_dir, &name, &thumb.bytes)
             .map_err(|e| Failure::new(input, Stage::Write, &e))?;
     }
     Ok(Done {
         thumbnails: made.thumbnails.len(),
-        pixels: u64::from(made.source_width) * u64::from(made.source_height),
+        pixels: made.source_pixels,
     })
 }

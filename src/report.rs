@@ -78,6 +78,8 @@ pub struct DownloadReport {
     pub ok: usize,
     pub failed: usize,
     pub bytes: u64,
+    /// Downloads found complete in the incoming folder from an earlier run, not fetched again.
+    pub cached: usize,
 }
 
 /// Phase two: decode, resize, write.
@@ -89,13 +91,17 @@ pub struct ResizeReport {
     pub images: usize,
     pub thumbnails: usize,
     pub failed: usize,
-    /// Pixels of the decoded inputs, in millions: the work the phase did.
+    /// Inputs whose thumbnails all existed already (a re-run), left alone.
+    pub skipped: usize,
+    /// Pixels of the inputs, in millions: the work the phase did.
     pub megapixels: f64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Report {
     pub sequential: bool,
+    /// Stopped early by Ctrl-C: what was not started is neither done nor failed.
+    pub interrupted: bool,
     pub download: DownloadReport,
     pub resize: ResizeReport,
     pub failures: Vec<Failure>,
@@ -138,7 +144,7 @@ impl fmt::Display for Report {
         let d = &self.download;
         let mb = d.bytes as f64 / 1e6;
         if d.ok + d.failed == 0 {
-            writeln!(f, "download  nothing to fetch (local files only)")?;
+            writeln!(f, "download  nothing to fetch")?;
         } else {
             writeln!(
                 f,
@@ -163,6 +169,17 @@ impl fmt::Display for Report {
             r.megapixels,
             per_second(r.megapixels, r.seconds),
         )?;
+        if d.cached + r.skipped > 0 {
+            writeln!(
+                f,
+                "already done: {} (thumbnails exist), {} downloads reused; --force redoes them",
+                plural(r.skipped, "input"),
+                d.cached
+            )?;
+        }
+        if self.interrupted {
+            writeln!(f, "interrupted: run the same command again to finish")?;
+        }
         if !self.failures.is_empty() {
             writeln!(f, "{} failed:", plural(self.failures.len(), "item"))?;
             for failure in &self.failures {
@@ -181,12 +198,14 @@ mod tests {
     fn sample() -> Report {
         Report {
             sequential: false,
+            interrupted: false,
             download: DownloadReport {
                 seconds: Duration::from_millis(500),
                 threads: 8,
                 ok: 3,
                 failed: 1,
                 bytes: 2_500_000,
+                cached: 0,
             },
             resize: ResizeReport {
                 seconds: Duration::from_millis(250),
@@ -194,6 +213,7 @@ mod tests {
                 images: 3,
                 thumbnails: 9,
                 failed: 0,
+                skipped: 0,
                 megapixels: 12.0,
             },
             failures: vec![Failure {

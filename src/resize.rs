@@ -8,12 +8,32 @@
 use fast_image_resize::{FilterType, ResizeAlg, ResizeOptions, Resizer};
 use image::DynamicImage;
 
+/// No side of a thumbnail exceeds this, whatever the input's shape.
+pub const MAX_SIDE: u32 = 16_384;
+
 /// The size of a thumbnail `width` pixels wide: the height keeps the aspect ratio, rounded down
 /// as the original service computed it, and never reaches zero (a 10000x1 strip still gets a
-/// 1-pixel-high thumbnail).
-pub fn thumbnail_size(src_width: u32, src_height: u32, width: u32) -> (u32, u32) {
-    let height = u64::from(src_height) * u64::from(width) / u64::from(src_width.max(1));
-    (width, height.clamp(1, u64::from(u32::MAX)) as u32)
+/// 1-pixel-high thumbnail). Without `enlarge` an image narrower than `width` keeps its size.
+///
+/// A thumbnail that would be taller than [`MAX_SIDE`] is not enlarged either (a 1x10000 strip
+/// would otherwise become 32x320000 at width 32), and is shrunk to fit if even that is too tall.
+pub fn thumbnail_size(src_width: u32, src_height: u32, width: u32, enlarge: bool) -> (u32, u32) {
+    let src_width = src_width.max(1);
+    let at = |w: u32| {
+        let h = u64::from(src_height) * u64::from(w) / u64::from(src_width);
+        (w, h.clamp(1, u64::from(u32::MAX)) as u32)
+    };
+    let (w, h) = at(if enlarge { width } else { width.min(src_width) });
+    if h <= MAX_SIDE {
+        return (w, h);
+    }
+    let (w, h) = at(w.min(src_width));
+    if h <= MAX_SIDE {
+        return (w, h);
+    }
+    let w = (u64::from(MAX_SIDE) * u64::from(src_width) / u64::from(src_height.max(1))).max(1);
+    let (w, h) = at(w as u32);
+    (w, h.min(MAX_SIDE))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -40,9 +60,15 @@ impl Default for Thumbnailer {
 }
 
 impl Thumbnailer {
-    /// Resizes `src` (8-bit L, LA, RGB or RGBA) to `width`, keeping its pixel type.
-    pub fn resize(&mut self, src: &DynamicImage, width: u32) -> Result<DynamicImage, ResizeError> {
-        let (width, height) = thumbnail_size(src.width(), src.height(), width);
+    /// Resizes `src` (8-bit L, LA, RGB or RGBA) to `width` (see [`thumbnail_size`]), keeping
+    /// its pixel type.
+    pub fn resize(
+        &mut self,
+        src: &DynamicImage,
+        width: u32,
+        enlarge: bool,
+    ) -> Result<DynamicImage, ResizeError> {
+        let (width, height) = thumbnail_size(src.width(), src.height(), width, enlarge);
         let mut dst = DynamicImage::new(width, height, src.color());
         self.resizer
             .resize(src, &mut dst, &self.options)
@@ -62,12 +88,22 @@ mod tests {
 
     #[test]
     fn height_keeps_aspect_rounded_down_and_never_zero() {
-        assert_eq!(thumbnail_size(1600, 1200, 200), (200, 150));
-        assert_eq!(thumbnail_size(1600, 1065, 200), (200, 133));
-        assert_eq!(thumbnail_size(1000, 677, 32), (32, 21));
-        assert_eq!(thumbnail_size(10_000, 1, 32), (32, 1));
-        assert_eq!(thumbnail_size(1, 10_000, 32), (32, 320_000));
-        assert_eq!(thumbnail_size(1, 1, 200), (200, 200));
+        assert_eq!(thumbnail_size(1600, 1200, 200, true), (200, 150));
+        assert_eq!(thumbnail_size(1600, 1065, 200, true), (200, 133));
+        assert_eq!(thumbnail_size(1000, 677, 32, true), (32, 21));
+        assert_eq!(thumbnail_size(10_000, 1, 32, true), (32, 1));
+        assert_eq!(thumbnail_size(1, 1, 200, true), (200, 200));
+    }
+
+    #[test]
+    fn no_enlarge_keeps_small_images_and_strips_never_explode() {
+        assert_eq!(thumbnail_size(1, 1, 200, false), (1, 1));
+        assert_eq!(thumbnail_size(100, 50, 200, false), (100, 50));
+        assert_eq!(thumbnail_size(1600, 1200, 200, false), (200, 150));
+        // 32x320000 would be absurd: the strip keeps its own size.
+        assert_eq!(thumbnail_size(1, 10_000, 32, true), (1, 10_000));
+        // Taller than MAX_SIDE even at its own size: shrunk to fit.
+        assert_eq!(thumbnail_size(2, 40_000, 200, true), (1, 16_384));
     }
 
     #[test]
@@ -83,7 +119,7 @@ mod tests {
             };
         }
         let out = Thumbnailer::default()
-            .resize(&DynamicImage::ImageRgba8(img), 16)
+            .resize(&DynamicImage::ImageRgba8(img), 16, true)
             .unwrap()
             .to_rgba8();
         for p in out.pixels().filter(|p| p[3] > 16) {

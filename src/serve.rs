@@ -13,20 +13,45 @@ use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
+/// Extra response headers: name and value.
+pub type Headers = Vec<(&'static str, String)>;
+
 /// What the server answers for one path.
 #[derive(Debug, Clone)]
 pub struct Route {
     pub status: u16,
     pub content_type: &'static str,
+    pub headers: Headers,
     pub body: Arc<[u8]>,
+    pub fault: Fault,
+    /// The first N requests for this path get this status and these headers, with no body.
+    pub fail_first: Option<(usize, u16, Headers)>,
 }
+
+/// Ways a route can misbehave, for the fault tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    None,
+    /// The body one byte at a time, with this pause after each.
+    Drip(Duration),
+    /// No length announced and bytes without end (stopped at 1 GiB, or when the client leaves).
+    Endless,
+    /// The full length announced, then the connection closed after this many bytes.
+    CutAt(usize),
+}
+
+/// Where an endless body stops anyway, so a test server can never run away.
+const ENDLESS_CAP: usize = 1 << 30;
 
 impl Route {
     pub fn ok(content_type: &'static str, body: impl Into<Arc<[u8]>>) -> Self {
         Route {
             status: 200,
             content_type,
+            headers: Vec::new(),
             body: body.into(),
+            fault: Fault::None,
+            fail_first: None,
         }
     }
 
@@ -41,6 +66,26 @@ impl Route {
             _ => "application/octet-stream",
         };
         Route::ok(content_type, body)
+    }
+
+    /// Any status with an empty body, such as a redirect with its `Location` header.
+    pub fn status(status: u16, headers: Headers) -> Self {
+        Route {
+            status,
+            headers,
+            ..Route::ok("text/plain", Vec::new())
+        }
+    }
+
+    pub fn with_fault(mut self, fault: Fault) -> Self {
+        self.fault = fault;
+        self
+    }
+
+    /// Answers the first `n` requests with `status` (and `headers`) before serving normally.
+    pub fn failing_first(mut self, n: usize, status: u16, headers: Headers) -> Self {
+        self.fail_first = Some((n, status, headers));
+        self
     }
 }
 
@@ -147,58 +192,84 @@ fn handle(
     let path = path.to_string();
 
     stats.requests.fetch_add(1, Ordering::SeqCst);
-    *stats
-        .hits
-        .lock()
-        .expect("stats lock")
-        .entry(path.clone())
-        .or_default() += 1;
+    let hit = {
+        let mut hits = stats.hits.lock().expect("stats lock");
+        let count = hits.entry(path.clone()).or_default();
+        *count += 1;
+        *count
+    };
     let now = stats.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
     stats.peak.fetch_max(now, Ordering::SeqCst);
     thread::sleep(latency);
     // Leave the count before answering: the client cannot send its next request until it has
     // the answer, so a request is never counted twice over and the peak is exact.
     stats.in_flight.fetch_sub(1, Ordering::SeqCst);
-    respond(stream, method, routes.get(&path))
+    let not_found = Route {
+        status: 404,
+        content_type: "text/html",
+        ..Route::ok(
+            "",
+            &b"<!DOCTYPE html><html><body>404 Not Found</body></html>"[..],
+        )
+    };
+    let route = routes.get(&path).unwrap_or(&not_found);
+    match &route.fail_first {
+        Some((n, status, headers)) if hit <= *n => {
+            let early = Route::status(*status, headers.clone());
+            respond(stream, method, &early)
+        }
+        _ => respond(stream, method, route),
+    }
 }
 
-fn respond(mut stream: TcpStream, method: &str, route: Option<&Route>) -> io::Result<()> {
-    let not_found;
-    let route = match route {
-        Some(route) => route,
-        None => {
-            not_found = Route {
-                status: 404,
-                content_type: "text/html",
-                body: Arc::from(&b"<!DOCTYPE html><html><body>404 Not Found</body></html>"[..]),
-            };
-            &not_found
-        }
-    };
+fn respond(mut stream: TcpStream, method: &str, route: &Route) -> io::Result<()> {
     let reason = match route.status {
         200 => "OK",
+        301 | 302 => "Found",
         404 => "Not Found",
+        429 => "Too Many Requests",
         500 => "Internal Server Error",
         503 => "Service Unavailable",
         _ => "Status",
     };
-    write!(
-        stream,
-        "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        route.status,
-        reason,
-        route.content_type,
-        route.body.len()
-    )?;
-    if method != "HEAD" {
-        stream.write_all(&route.body)?;
+    let mut head = format!(
+        "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nConnection: close\r\n",
+        route.status, reason, route.content_type
+    );
+    if route.fault != Fault::Endless {
+        head.push_str(&format!("Content-Length: {}\r\n", route.body.len()));
+    }
+    for (name, value) in &route.headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes())?;
+    if method == "HEAD" {
+        return stream.flush();
+    }
+    match route.fault {
+        Fault::None => stream.write_all(&route.body)?,
+        Fault::CutAt(n) => stream.write_all(&route.body[..n.min(route.body.len())])?,
+        Fault::Drip(pause) => {
+            for byte in route.body.iter() {
+                stream.write_all(&[*byte])?;
+                stream.flush()?;
+                thread::sleep(pause);
+            }
+        }
+        Fault::Endless => {
+            let chunk = [b'x'; 64 * 1024];
+            for _ in 0..ENDLESS_CAP / chunk.len() {
+                stream.write_all(&chunk)?;
+            }
+        }
     }
     stream.flush()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{Route, Server};
+    use super::{Fault, Route, Server};
     use std::collections::HashMap;
     use std::io::{Read, Write};
     use std::net::TcpStream;
@@ -225,5 +296,29 @@ mod tests {
         assert_eq!(server.hits("/a.txt"), 1);
         assert_eq!(server.requests(), 2);
         assert_eq!(server.peak_in_flight(), 1);
+    }
+
+    #[test]
+    fn faults_do_what_they_say() {
+        let routes = HashMap::from([
+            (
+                "/flaky".to_string(),
+                Route::ok("text/plain", &b"fine"[..]).failing_first(
+                    1,
+                    503,
+                    vec![("Retry-After", "1".into())],
+                ),
+            ),
+            (
+                "/cut".to_string(),
+                Route::ok("text/plain", &b"0123456789"[..]).with_fault(Fault::CutAt(4)),
+            ),
+        ]);
+        let server = Server::start(routes, Duration::ZERO).unwrap();
+        let first = get(&server, "/flaky");
+        assert!(first.starts_with("HTTP/1.1 503") && first.contains("Retry-After: 1\r\n"));
+        assert!(get(&server, "/flaky").ends_with("fine"));
+        let cut = get(&server, "/cut");
+        assert!(cut.contains("Content-Length: 10\r\n") && cut.ends_with("\r\n\r\n0123"));
     }
 }

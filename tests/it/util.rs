@@ -1,7 +1,5 @@
 //! Helpers shared by the integration tests: the binary, a loopback server, sample files.
 
-#![allow(dead_code)]
-
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -77,6 +75,16 @@ pub fn run_json(mut cmd: Command) -> Run {
 
 pub fn dims(path: &Path) -> (u32, u32) {
     image::image_dimensions(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The names of everything in `dir` (files and folders), sorted.
+pub fn names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    names
 }
 
 /// Every file in `dir`, sorted, with its bytes.

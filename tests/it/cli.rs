@@ -1,12 +1,10 @@
 //! End-to-end behaviour of the binary, as a user sees it: files made, sizes, reports, exit codes.
-//! Every run happens in its own temporary folder against a loopback server started by the test.
-
-mod util;
 
 use std::time::Duration;
 
 use thumbnail_maker::serve::Route;
-use util::{dims, files, fixture, run_json, sample, serve, tm, tm_bare, write_samples};
+
+use crate::util::{dims, files, fixture, run_json, sample, serve, tm, tm_bare, write_samples};
 
 #[test]
 fn download_pool_never_has_more_requests_in_flight_than_threads() {
@@ -224,6 +222,33 @@ fn input_list_skips_blanks_and_comments_and_reads_folders() {
         !dir.path().join("in").exists(),
         "local files are not copied to incoming"
     );
+}
+
+#[test]
+fn format_flag_changes_the_output_format_and_extension() {
+    let dir = tempfile::tempdir().unwrap();
+    write_samples(&dir.path().join("photos"));
+    let mut cmd = tm(dir.path());
+    cmd.args([
+        "photos/wine.jpg",
+        "photos/picture0b.png",
+        "-f",
+        "webp",
+        "-s",
+        "64",
+    ]);
+    let run = run_json(cmd);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let out = dir.path().join("out");
+    for name in ["wine_64.webp", "picture0b_64.webp"] {
+        let bytes = std::fs::read(out.join(name)).unwrap();
+        assert_eq!(
+            image::guess_format(&bytes).unwrap(),
+            image::ImageFormat::WebP,
+            "{name}"
+        );
+    }
+    assert_eq!(dims(&out.join("wine_64.webp")), (64, 95));
 }
 
 #[test]

@@ -4,7 +4,10 @@
 //! file name. The header's dimensions are checked against a pixel budget before the pixel buffer
 //! is allocated: `image`'s `from_decoder` path (the one that lets us read EXIF orientation) does
 //! not apply `max_alloc`, so a 74-byte PNG declaring 100000x100000 would otherwise abort the
-//! process. This module neither resizes nor touches the disk.
+//! process. JPEGs take the [`jpeg`] path, scaled while decoding; the other formats go through
+//! `image`. This module neither resizes nor touches the disk.
+
+pub mod jpeg;
 
 use std::io::Cursor;
 
@@ -21,15 +24,28 @@ pub const ALLOWED: &[ImageFormat] = &[
 /// Pillow's decompression-bomb error threshold: a limit users already know.
 pub const DEFAULT_MAX_PIXELS: u64 = 178_956_970;
 
+/// How much wider than the widest thumbnail a shrunk-on-load JPEG stays. Measured on the photo
+/// corpus (README, Performance): below 2 the 200 px thumbnails lose detail visibly in PSNR.
+pub const DEFAULT_SHRINK_MARGIN: f32 = 2.0;
+
 #[derive(Debug, Clone, Copy)]
 pub struct DecodeOptions {
     pub max_pixels: u64,
+    /// The widest thumbnail wanted; JPEGs are decoded at a reduced size that still covers it.
+    /// `None` decodes at full size.
+    pub target_width: Option<u32>,
+    pub shrink_margin: f32,
+    /// Accept a JPEG without its end marker (the missing part comes out grey).
+    pub allow_truncated: bool,
 }
 
 impl Default for DecodeOptions {
     fn default() -> Self {
         DecodeOptions {
             max_pixels: DEFAULT_MAX_PIXELS,
+            target_width: None,
+            shrink_margin: DEFAULT_SHRINK_MARGIN,
+            allow_truncated: false,
         }
     }
 }
@@ -40,12 +56,16 @@ pub enum DecodeError {
     NotAnImage(&'static str),
     #[error("{0:?} images are not supported (only JPEG, PNG, WebP and GIF)")]
     Unsupported(ImageFormat),
-    #[error("image is {width}x{height}, {} megapixels, over the limit of {} (--max-pixels)", mp(*width as u64 * *height as u64), mp(*max))]
+    #[error("image is {width}x{height}, {} megapixels, over the limit of {} megapixels (--max-pixels)", mp(*width as u64 * *height as u64), mp(*max))]
     TooLarge { width: u32, height: u32, max: u64 },
     #[error("image has no pixels ({width}x{height})")]
     Empty { width: u32, height: u32 },
     #[error("corrupt or truncated image")]
     Corrupt(#[source] ImageError),
+    #[error("corrupt JPEG: {0}")]
+    Jpeg(String),
+    #[error("truncated JPEG: the data stops before its end marker (--allow-partial accepts it)")]
+    Truncated,
 }
 
 fn mp(pixels: u64) -> String {
@@ -54,12 +74,27 @@ fn mp(pixels: u64) -> String {
 
 /// A decoded image with its orientation already applied.
 pub struct Decoded {
+    /// Possibly smaller than the original, when decoded scaled.
     pub image: DynamicImage,
     pub format: ImageFormat,
+    /// The original's pixel count, from its header: the work a user asked for.
+    pub source_pixels: u64,
 }
 
 pub fn decode(bytes: &[u8], options: &DecodeOptions) -> Result<Decoded, DecodeError> {
     let format = sniff(bytes)?;
+    if format == ImageFormat::Jpeg {
+        if !options.allow_truncated && !jpeg::has_end_marker(bytes) {
+            return Err(DecodeError::Truncated);
+        }
+        if let Some((image, source_pixels)) = jpeg::decode(bytes, options)? {
+            return Ok(Decoded {
+                image,
+                format,
+                source_pixels,
+            });
+        }
+    }
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     let mut limits = Limits::default();
     // Decoders allocate their own working memory too (zune-jpeg, png's inflate window); the
@@ -73,6 +108,22 @@ pub fn decode(bytes: &[u8], options: &DecodeOptions) -> Result<Decoded, DecodeEr
     reader.limits(limits);
     let mut decoder = reader.into_decoder().map_err(classify)?;
     let (width, height) = decoder.dimensions();
+    check_dimensions(width, height, options)?;
+    // A missing or unreadable orientation is not worth failing the image over.
+    let orientation = decoder
+        .orientation()
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut image = DynamicImage::from_decoder(decoder).map_err(classify)?;
+    image.apply_orientation(orientation);
+    Ok(Decoded {
+        image: to_8_bit(image),
+        format,
+        source_pixels: u64::from(width) * u64::from(height),
+    })
+}
+
+/// Refuses empty images and images over the pixel budget, from the header alone.
+fn check_dimensions(width: u32, height: u32, options: &DecodeOptions) -> Result<(), DecodeError> {
     if width == 0 || height == 0 {
         return Err(DecodeError::Empty { width, height });
     }
@@ -83,16 +134,7 @@ pub fn decode(bytes: &[u8], options: &DecodeOptions) -> Result<Decoded, DecodeEr
             max: options.max_pixels,
         });
     }
-    // A missing or unreadable orientation is not worth failing the image over.
-    let orientation = decoder
-        .orientation()
-        .unwrap_or(image::metadata::Orientation::NoTransforms);
-    let mut image = DynamicImage::from_decoder(decoder).map_err(classify)?;
-    image.apply_orientation(orientation);
-    Ok(Decoded {
-        image: to_8_bit(image),
-        format,
-    })
+    Ok(())
 }
 
 /// The format by magic bytes, or a description of what the content is instead.
@@ -209,7 +251,10 @@ mod tests {
 
     #[test]
     fn pixel_cap_counts_pixels_not_axes() {
-        let options = DecodeOptions { max_pixels: 20_000 };
+        let options = DecodeOptions {
+            max_pixels: 20_000,
+            ..DecodeOptions::default()
+        };
         // 10000x1 is within a 20000-pixel budget: it must not be refused for its width alone
         // (it fails later for want of data, which is a different error).
         let err = decode(&png_header(10_000, 1), &options).err().unwrap();

@@ -1,0 +1,164 @@
+//! JPEG decoding scaled in the DCT domain (shrink-on-load), through libjpeg-turbo's API as built
+//! by the `mozjpeg` crate (C compiler only, no nasm).
+//!
+//! A thumbnail of a 12-megapixel photo needs a small fraction of its pixels: libjpeg can decode
+//! at n/8 of the size by running a smaller inverse DCT per block, which skips most of the
+//! decoder's work and most of the resizer's. We pick the smallest n that leaves the decoded
+//! image `shrink_margin` times wider than the widest thumbnail, so Lanczos3 still has real
+//! pixels to work with. CMYK and YCCK files are left to `image`, which gets Adobe's inverted inks
+//! right.
+
+use std::panic::{self, AssertUnwindSafe};
+
+use image::metadata::Orientation;
+use image::{DynamicImage, GrayImage, RgbImage};
+use mozjpeg::{ColorSpace, Decompress, Marker};
+
+use super::{DecodeError, DecodeOptions};
+
+/// The DCT scale numerator (out of 8): the smallest that keeps the decoded width at least
+/// `margin` times `target`. 8 means full size.
+pub fn scale_numerator(upright_width: u32, target: Option<u32>, margin: f32) -> u8 {
+    let Some(target) = target else { return 8 };
+    let needed = f64::from(target) * f64::from(margin);
+    (1..8)
+        .find(|&n| (u64::from(upright_width) * u64::from(n)).div_ceil(8) as f64 >= needed)
+        .unwrap_or(8)
+}
+
+/// The decoded image and the original's pixel count.
+type Scaled = (DynamicImage, u64);
+
+/// Decodes a JPEG, scaled for `options.target_width` and turned upright. `Ok(None)` means this
+/// file is better decoded by the general path (CMYK and YCCK colour).
+pub fn decode(bytes: &[u8], options: &DecodeOptions) -> Result<Option<Scaled>, DecodeError> {
+    // libjpeg reports fatal errors by unwinding out of its callbacks; the mozjpeg crate turns
+    // them into a panic payload with the message, without calling the panic hook.
+    match panic::catch_unwind(AssertUnwindSafe(|| decode_inner(bytes, options))) {
+        Ok(result) => result,
+        Err(payload) => {
+            let message = payload
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| payload.downcast_ref::<&str>().copied())
+                .unwrap_or("libjpeg fatal error");
+            Err(DecodeError::Jpeg(
+                message
+                    .trim_start_matches("libjpeg fatal error: ")
+                    .to_string(),
+            ))
+        }
+    }
+}
+
+fn decode_inner(bytes: &[u8], options: &DecodeOptions) -> Result<Option<Scaled>, DecodeError> {
+    let io_err = |e: std::io::Error| DecodeError::Jpeg(e.to_string());
+    let mut jpeg = Decompress::builder()
+        .with_markers(&[Marker::APP(1)])
+        .from_mem(bytes)
+        .map_err(io_err)?;
+    let (width, height) = (jpeg.width() as u32, jpeg.height() as u32);
+    super::check_dimensions(width, height, options)?;
+    let gray = match jpeg.color_space() {
+        ColorSpace::JCS_GRAYSCALE => true,
+        ColorSpace::JCS_YCbCr | ColorSpace::JCS_RGB => false,
+        _ => return Ok(None),
+    };
+    let orientation = exif_orientation(&jpeg).unwrap_or(Orientation::NoTransforms);
+    let swaps_axes = matches!(
+        orientation,
+        Orientation::Rotate90
+            | Orientation::Rotate270
+            | Orientation::Rotate90FlipH
+            | Orientation::Rotate270FlipH
+    );
+    let upright_width = if swaps_axes { height } else { width };
+    jpeg.scale(scale_numerator(
+        upright_width,
+        options.target_width,
+        options.shrink_margin,
+    ));
+
+    let mut started = if gray { jpeg.grayscale() } else { jpeg.rgb() }.map_err(io_err)?;
+    let (w, h) = (started.width() as u32, started.height() as u32);
+    let pixels: Vec<u8> = started.read_scanlines().map_err(io_err)?;
+    started.finish().map_err(io_err)?;
+    let mut image = if gray {
+        GrayImage::from_raw(w, h, pixels).map(DynamicImage::ImageLuma8)
+    } else {
+        RgbImage::from_raw(w, h, pixels).map(DynamicImage::ImageRgb8)
+    }
+    .ok_or_else(|| DecodeError::Jpeg("decoder returned fewer pixels than announced".into()))?;
+    image.apply_orientation(orientation);
+    Ok(Some((image, u64::from(width) * u64::from(height))))
+}
+
+/// Orientation from the EXIF APP1 segment, if there is one and it is readable.
+fn exif_orientation<R>(jpeg: &Decompress<R>) -> Option<Orientation> {
+    jpeg.markers()
+        .filter(|m| m.marker == Marker::APP(1))
+        .find_map(|m| m.data.strip_prefix(b"Exif\0\0"))
+        .and_then(Orientation::from_exif_chunk)
+}
+
+/// Whether the JPEG's compressed data is followed by its end-of-image marker. libjpeg (like
+/// zune-jpeg) fills a truncated file's missing part with grey and reports success, so a cut
+/// download would otherwise become a half-grey thumbnail.
+pub fn has_end_marker(bytes: &[u8]) -> bool {
+    let Some(scan) = first_scan(bytes) else {
+        return false;
+    };
+    // Entropy-coded data never holds FF D9 (an FF in it is always stuffed as FF 00), and the
+    // segments before the first scan, where an EXIF thumbnail and its own EOI live, are skipped.
+    // Searching from the end finds a whole file's marker in its last bytes.
+    bytes[scan..].windows(2).rev().any(|w| w == [0xFF, 0xD9])
+}
+
+/// Offset of the first start-of-scan marker, walking the segments by their lengths.
+fn first_scan(bytes: &[u8]) -> Option<usize> {
+    let mut i = 2; // after SOI
+    while i + 4 <= bytes.len() {
+        if bytes[i] != 0xFF {
+            return None;
+        }
+        let marker = bytes[i + 1];
+        if marker == 0xFF {
+            i += 1; // fill byte
+            continue;
+        }
+        if marker == 0xDA {
+            return Some(i);
+        }
+        let length = usize::from(u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]));
+        i += 2 + length;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{has_end_marker, scale_numerator};
+
+    #[test]
+    fn scale_keeps_the_margin_over_the_widest_thumbnail() {
+        // 4000 px wide, 200 px thumbnails, margin 2: 1/8 gives 500 >= 400.
+        assert_eq!(scale_numerator(4000, Some(200), 2.0), 1);
+        // 1600 px: 1/8 gives 200 < 400, 2/8 gives 400.
+        assert_eq!(scale_numerator(1600, Some(200), 2.0), 2);
+        // 1000 px: 4/8 = 500 >= 400 after 3/8 = 375 falls short.
+        assert_eq!(scale_numerator(1000, Some(200), 2.0), 4);
+        // Smaller than the margin wants: full size, never more.
+        assert_eq!(scale_numerator(300, Some(200), 2.0), 8);
+        assert_eq!(scale_numerator(4000, None, 2.0), 8);
+    }
+
+    #[test]
+    fn end_marker_is_looked_for_after_the_headers() {
+        // SOI, an APP1 segment holding a stray FF D9, SOS, data, EOI.
+        let mut jpeg = vec![0xFF, 0xD8, 0xFF, 0xE1, 0x00, 0x04, 0xFF, 0xD9];
+        jpeg.extend([0xFF, 0xDA, 0x00, 0x02, 0x12, 0x34, 0xFF, 0x00]);
+        assert!(!has_end_marker(&jpeg), "the APP1's FF D9 does not count");
+        jpeg.extend([0xFF, 0xD9]);
+        assert!(has_end_marker(&jpeg));
+    }
+}

@@ -1,0 +1,183 @@
+//! Interrupted and repeated runs: nothing lost, nothing partial, nothing done twice.
+
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::Duration;
+
+use thumbnail_maker::serve::{Route, Server};
+
+use crate::util::{files, fixture, run_json, sample, serve, tm};
+
+fn eight_photos(latency: Duration) -> (Server, Vec<String>) {
+    let paths: Vec<String> = (0..8).map(|i| format!("/p{i}.jpg")).collect();
+    let server = serve(
+        paths
+            .iter()
+            .map(|p| (p.as_str(), Route::file(p, sample("seeding.jpg"))))
+            .collect(),
+        latency,
+    );
+    let urls = paths.iter().map(|p| server.url(p)).collect();
+    (server, urls)
+}
+
+fn temp_files(dir: &std::path::Path) -> Vec<String> {
+    ["in", "out"]
+        .iter()
+        .flat_map(|sub| files(&dir.join(sub)))
+        .map(|f| f.0)
+        .filter(|n| n.starts_with('.'))
+        .collect()
+}
+
+#[test]
+fn a_rerun_skips_what_is_done_and_force_redoes_it() {
+    let (server, urls) = eight_photos(Duration::ZERO);
+    let dir = tempfile::tempdir().unwrap();
+    let first = run_json({
+        let mut c = tm(dir.path());
+        c.args(&urls);
+        c
+    });
+    assert_eq!(first.status, 0, "{}", first.stderr);
+    let again = run_json({
+        let mut c = tm(dir.path());
+        c.args(&urls);
+        c
+    });
+    assert_eq!(again.status, 0);
+    assert_eq!(again.json["resize"]["skipped"], 8);
+    assert_eq!(again.json["resize"]["images"], 0);
+    assert_eq!(server.requests(), 8, "nothing fetched again");
+
+    // Thumbnails lost but downloads kept: resized again from the incoming folder, not fetched.
+    std::fs::remove_file(dir.path().join("out/p3_64.jpg")).unwrap();
+    let mended = run_json({
+        let mut c = tm(dir.path());
+        c.args(&urls);
+        c
+    });
+    assert_eq!(mended.json["resize"]["images"], 1);
+    assert_eq!(mended.json["download"]["cached"], 1);
+    assert_eq!(server.requests(), 8);
+    assert!(dir.path().join("out/p3_64.jpg").is_file());
+
+    let forced = run_json({
+        let mut c = tm(dir.path());
+        c.arg("--force").args(&urls);
+        c
+    });
+    assert_eq!(forced.json["resize"]["images"], 8);
+    assert_eq!(server.requests(), 16);
+}
+
+#[test]
+fn sigkill_mid_run_then_rerun_completes_without_refetching() {
+    let (server, urls) = eight_photos(Duration::from_millis(400));
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = tm(dir.path())
+        .args(["-d", "2", "-q"])
+        .args(&urls)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Two waves of downloads done, the third in flight.
+    thread::sleep(Duration::from_millis(1000));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let finished: Vec<String> = files(&dir.path().join("in"))
+        .into_iter()
+        .map(|f| f.0)
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    assert!(
+        !finished.is_empty() && finished.len() < 8,
+        "killed mid-run: {finished:?}"
+    );
+
+    let rerun = run_json({
+        let mut c = tm(dir.path());
+        c.args(&urls);
+        c
+    });
+    assert_eq!(rerun.status, 0, "{}", rerun.stderr);
+    for name in &finished {
+        assert_eq!(
+            server.hits(&format!("/{name}")),
+            1,
+            "{name} was complete; not fetched again"
+        );
+    }
+    let out = files(&dir.path().join("out"));
+    assert_eq!(out.len(), 24);
+    for (name, bytes) in &out {
+        let image = image::load_from_memory(bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(image.width() > 0);
+    }
+    assert!(
+        temp_files(dir.path()).is_empty(),
+        "{:?}",
+        temp_files(dir.path())
+    );
+}
+
+#[test]
+fn ctrl_c_stops_new_work_reports_and_exits_130() {
+    let (server, urls) = eight_photos(Duration::from_millis(400));
+    let dir = tempfile::tempdir().unwrap();
+    let child = tm(dir.path())
+        .args(["-d", "1", "--json", "-q"])
+        .args(&urls)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    thread::sleep(Duration::from_millis(600));
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["interrupted"], true);
+    let ok = report["download"]["ok"].as_u64().unwrap();
+    assert!(
+        (1..8).contains(&ok),
+        "the download under way finished, no new one began: {ok}"
+    );
+    assert!(temp_files(dir.path()).is_empty());
+    // Every thumbnail written is whole, and a re-run finishes the rest without refetching.
+    let rerun = run_json({
+        let mut c = tm(dir.path());
+        c.args(&urls);
+        c
+    });
+    assert_eq!(rerun.status, 0, "{}", rerun.stderr);
+    assert_eq!(server.requests(), 8);
+    assert_eq!(files(&dir.path().join("out")).len(), 24);
+}
+
+#[test]
+fn a_truncated_local_jpeg_fails_clearly_unless_partial_images_are_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = fixture("truncated_should_fail_unless_partial.jpg");
+    let input = input.to_str().unwrap();
+    let strict = run_json({
+        let mut c = tm(dir.path());
+        c.arg(input);
+        c
+    });
+    assert_eq!(strict.status, 1);
+    let error = strict.json["failures"][0]["error"].as_str().unwrap();
+    assert!(error.contains("truncated JPEG"), "{error}");
+    let lenient = run_json({
+        let mut c = tm(dir.path());
+        c.args(["--allow-partial", input]);
+        c
+    });
+    assert_eq!(lenient.status, 0, "{}", lenient.stderr);
+    assert_eq!(lenient.json["resize"]["thumbnails"], 3);
+}
