@@ -15,9 +15,10 @@ use clap::{Args, Parser, Subcommand};
 use crate::config::Config;
 use crate::decode::{DEFAULT_MAX_PIXELS, DEFAULT_SHRINK_MARGIN};
 use crate::output::OutputFormat;
+use crate::plan::{InputSource, Shard};
 use crate::progress::Console;
-use crate::report::Report;
-use crate::{demo, inputs, pipeline};
+use crate::report::{Outcome, Report};
+use crate::{demo, pipeline};
 
 /// Widest thumbnail we accept: far past any thumbnail, short of a memory hazard.
 const MAX_WIDTH: u32 = 16_384;
@@ -47,6 +48,40 @@ pub struct Cli {
 pub enum Command {
     /// Serve the bundled sample photos on 127.0.0.1 and run both phases against them
     Demo(DemoArgs),
+    /// Serve the bundled samples (or the images of DIR) on 127.0.0.1 until stopped, to compare
+    /// download tools against the same latency
+    Serve(ServeArgs),
+    /// Work with run reports (--report FILE)
+    Report(ReportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(subcommand)]
+    pub action: ReportAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportAction {
+    /// Combine the reports of a sharded job: totals, busy time, failures, missing shards
+    Merge {
+        /// Reports written by --report
+        #[arg(value_name = "FILE", required = true)]
+        files: Vec<PathBuf>,
+        /// Print the merged report as JSON
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Serve the files of DIR under /<name> instead of the samples under /samples/<name>
+    #[arg(value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Delay every response by MS milliseconds
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub latency: u64,
 }
 
 #[derive(Debug, Args)]
@@ -106,6 +141,15 @@ pub struct RunArgs {
     /// Further attempts after a transient network failure (timeouts, 408, 429, 5xx)
     #[arg(long, value_name = "N", default_value_t = 3)]
     pub retries: u32,
+    /// Do only shard K of N (K from 0): inputs are assigned by a stable hash of their text
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<Shard>,
+    /// Print the plan (status, shard, input, incoming file, thumbnails) and touch nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Also write the JSON report to FILE (atomically), for `report merge`
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
     /// Seconds to wait for a connection
     #[arg(long, value_name = "SECS", default_value_t = 10)]
     pub connect_timeout: u64,
@@ -194,27 +238,64 @@ pub enum CliError {
     Fatal(#[from] anyhow::Error),
 }
 
-/// Runs what the command line asks for and prints the report. Returns the report so `main` can
-/// choose the exit status.
-pub fn execute(cli: Cli, env: &Env) -> Result<Report, CliError> {
+/// Runs what the command line asks for and prints its report.
+pub fn execute(cli: Cli, env: &Env) -> Result<Outcome, CliError> {
     let (run, latency) = match &cli.command {
         Some(Command::Demo(demo)) => (&demo.run, Some(Duration::from_millis(demo.latency))),
+        Some(Command::Serve(args)) => return serve(args, &env.cancel).map(|()| Outcome::AllDone),
+        Some(Command::Report(ReportArgs {
+            action: ReportAction::Merge { files, json },
+        })) => return merge_reports(files, *json),
         None => (&cli.run, None),
     };
-    let mut inputs = cli.inputs.clone();
-    if let Some(list) = &cli.input_list {
-        let listed = inputs::read_list(list).map_err(|e| {
-            CliError::Usage(format!("cannot read input list {}: {e}", list.display()))
-        })?;
-        inputs.extend(listed);
-    }
-    if latency.is_none() && inputs.is_empty() {
+    if latency.is_none() && cli.inputs.is_empty() && cli.input_list.is_none() {
         return Err(CliError::Usage(
             "no inputs: give URLs, files or folders, or -i FILE (or try `thumbnail-maker demo`)"
                 .into(),
         ));
     }
+    // stdin can be read only once and planning reads the list twice: keep a copy on disk.
+    let mut spooled = None;
+    let list = match &cli.input_list {
+        Some(path) if path.as_os_str() == "-" => {
+            let mut file = tempfile::NamedTempFile::new().map_err(|e| {
+                CliError::Fatal(anyhow::Error::new(e).context("cannot spool stdin"))
+            })?;
+            io::copy(&mut io::stdin().lock(), &mut file).map_err(|e| {
+                CliError::Usage(format!("cannot read the input list from stdin: {e}"))
+            })?;
+            let path = file.path().to_path_buf();
+            spooled = Some(file);
+            Some(path)
+        }
+        Some(path) => {
+            File::open(path).map_err(|e| {
+                CliError::Usage(format!("cannot read input list {}: {e}", path.display()))
+            })?;
+            Some(path.clone())
+        }
+        None => None,
+    };
+    let inputs = InputSource {
+        args: cli.inputs.clone(),
+        list,
+    };
     let config = config_from(run, inputs, env);
+    if run.dry_run {
+        let plan =
+            pipeline::dry_run(&config, &mut io::stdout().lock()).map_err(anyhow::Error::from)?;
+        if !run.quiet {
+            let shard = config
+                .shard
+                .map_or_else(String::new, |s| format!(", shard {s}"));
+            eprintln!(
+                "{} inputs in all{shard}: {} planned, {} already done, {} unusable",
+                plan.inputs, plan.planned, plan.done, plan.failed
+            );
+        }
+        drop(spooled);
+        return Ok(Outcome::AllDone);
+    }
     let log_file = match &run.log_file {
         Some(path) => Some(File::create(path).map_err(|e| {
             CliError::Usage(format!("cannot create log file {}: {e}", path.display()))
@@ -236,12 +317,79 @@ pub fn execute(cli: Cli, env: &Env) -> Result<Report, CliError> {
         }
         None => pipeline::run(&config, &console).map_err(anyhow::Error::from)?,
     };
+    drop(spooled);
+    if let Some(path) = &run.report {
+        write_report(path, &report)?;
+    }
     print_report(&report, run.json, run.quiet);
-    Ok(report)
+    Ok(report.outcome())
 }
 
-fn config_from(run: &RunArgs, inputs: Vec<String>, env: &Env) -> Config {
+/// Writes the JSON report through a temporary file and a rename, so a merge never reads half.
+fn write_report(path: &std::path::Path, report: &Report) -> Result<(), CliError> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => std::path::Path::new("."),
+    };
+    let name = path.file_name().ok_or_else(|| {
+        CliError::Usage(format!("--report {} is not a file name", path.display()))
+    })?;
+    crate::output::write_atomic(dir, &name.to_string_lossy(), report.to_json().as_bytes())
+        .map_err(|e| CliError::Fatal(anyhow::Error::new(e).context("cannot write the report")))?;
+    Ok(())
+}
+
+fn merge_reports(files: &[PathBuf], json: bool) -> Result<Outcome, CliError> {
+    let merged = crate::merge::merge_files(files).map_err(|e| CliError::Usage(format!("{e:#}")))?;
+    if json {
+        let text = serde_json::to_string_pretty(&merged).expect("a merged report serialises");
+        let _ = writeln!(io::stdout().lock(), "{text}");
+    } else {
+        let _ = write!(io::stdout().lock(), "{merged}");
+    }
+    Ok(if merged.complete() {
+        Outcome::AllDone
+    } else {
+        Outcome::SomeFailed
+    })
+}
+
+/// Runs the loopback server in the foreground, printing one URL per file on stdout, until
+/// `stop` is set (Ctrl-C).
+fn serve(args: &ServeArgs, stop: &AtomicBool) -> Result<(), CliError> {
+    let latency = Duration::from_millis(args.latency);
+    let routes = match &args.dir {
+        Some(dir) => demo::folder_routes(dir)
+            .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", dir.display())))?,
+        None => demo::sample_routes(),
+    };
+    let mut paths: Vec<String> = routes.keys().cloned().collect();
+    paths.sort();
+    let server = crate::serve::Server::start(routes, latency).map_err(|e| {
+        CliError::Fatal(anyhow::Error::new(e).context("cannot listen on 127.0.0.1"))
+    })?;
+    eprintln!(
+        "serving {} files on {} with {} ms latency; Ctrl-C stops",
+        paths.len(),
+        server.url("/"),
+        args.latency
+    );
+    let mut stdout = io::stdout().lock();
+    for path in &paths {
+        let _ = writeln!(stdout, "{}", server.url(path));
+    }
+    let _ = stdout.flush();
+    drop(stdout);
+    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    drop(server);
+    Ok(())
+}
+
+fn config_from(run: &RunArgs, inputs: InputSource, env: &Env) -> Config {
     let mut config = Config::new(inputs, env.cores);
+    config.shard = run.shard;
     config.out_dir = run.out_dir.clone();
     config.incoming_dir = run.incoming.clone();
     config.spec.widths = run.sizes.0.clone();

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use crate::decode::DecodeOptions;
 use crate::download::NetOptions;
+use crate::plan::{InputSource, Shard};
 use crate::ThumbnailSpec;
 
 /// The original service's thumbnail widths.
@@ -16,8 +17,10 @@ pub const DEFAULT_WIDTHS: [u32; 3] = [32, 64, 200];
 
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// URLs, files and folders, as given.
-    pub inputs: Vec<String>,
+    /// URLs, files and folders, as given, and list files of them.
+    pub inputs: InputSource,
+    /// Do only this shard's share of the inputs.
+    pub shard: Option<Shard>,
     pub out_dir: PathBuf,
     pub incoming_dir: PathBuf,
     /// Widths, format, quality and decoding limits of the thumbnails.
@@ -36,9 +39,10 @@ pub struct Config {
 impl Config {
     /// Defaults for everything but the inputs, with `resize_threads` given by the caller (who
     /// knows the machine).
-    pub fn new(inputs: Vec<String>, resize_threads: usize) -> Self {
+    pub fn new(inputs: InputSource, resize_threads: usize) -> Self {
         Config {
             inputs,
+            shard: None,
             out_dir: PathBuf::from("outgoing"),
             incoming_dir: PathBuf::from("incoming"),
             spec: ThumbnailSpec {

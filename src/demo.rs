@@ -30,6 +30,26 @@ pub fn sample_routes() -> HashMap<String, Route> {
         .collect()
 }
 
+/// The images of `dir` (not recursive) as routes under `/<name>`, for `serve DIR`.
+pub fn folder_routes(dir: &std::path::Path) -> io::Result<HashMap<String, Route>> {
+    let mut routes = HashMap::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_file() {
+            let name = path
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            routes.insert(
+                format!("/{name}"),
+                Route::file(&name, std::fs::read(&path)?),
+            );
+        }
+    }
+    Ok(routes)
+}
+
 /// Starts the sample server with `latency` per request; the caller owns it (dropping stops it).
 pub fn start_server(latency: Duration) -> io::Result<(Server, Vec<String>)> {
     let server = Server::start(sample_routes(), latency)?;
@@ -53,7 +73,7 @@ pub fn run(
         server.url("/samples/"),
         latency.as_millis()
     ));
-    config.inputs = urls;
+    config.inputs = crate::plan::InputSource::from_args(urls);
     config.net.env_proxy = false;
     Ok(pipeline::run(&config, progress)?)
 }

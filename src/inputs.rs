@@ -1,13 +1,11 @@
-//! Turns what the user typed (URLs, files, folders, list files) into jobs with their file names.
+//! What one input is: a URL, a file, or a folder of images, and the safe file name it gets.
 //!
-//! Planning is pure and happens before any byte moves: every job gets a stem that is safe to use
-//! as a file name and unique within the run, so no two inputs can overwrite each other and no
-//! name can point outside the folders the user named. Reading folders and list files is the only
-//! disk access here; fetching and decoding belong to later stages.
+//! Every name is made safe to use as a file name here, so no name can point outside the folders
+//! the user named; `plan` makes names unique across the run. Reading folders is the only disk
+//! access; fetching and decoding belong to later stages.
 
-use std::collections::{HashMap, HashSet};
 use std::fs;
-use std::io::{self, BufRead};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::report::{Failure, Stage};
@@ -25,74 +23,36 @@ pub enum Source {
     File(PathBuf),
 }
 
-/// One image to make thumbnails of.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Job {
-    /// The input as the user gave it (or as a folder listing produced it): how reports name it.
-    pub input: String,
-    pub source: Source,
-    /// Safe and unique within the run; thumbnails are `<stem>_<width>.<ext>`.
-    pub stem: String,
-    /// For URLs, the file name the download is saved under in the incoming folder.
-    pub incoming_name: Option<String>,
-}
-
-/// Reads an input list: one input per line, blank lines and `#` comments skipped. `-` is stdin.
-pub fn read_list(path: &Path) -> io::Result<Vec<String>> {
-    let reader: Box<dyn BufRead> = if path == Path::new("-") {
-        Box::new(io::stdin().lock())
-    } else {
-        Box::new(io::BufReader::new(fs::File::open(path)?))
-    };
-    let mut inputs = Vec::new();
-    for line in reader.lines() {
-        let line = line?;
-        let line = line.trim();
-        if !line.is_empty() && !line.starts_with('#') {
-            inputs.push(line.to_string());
-        }
-    }
-    Ok(inputs)
-}
-
 pub fn is_url(input: &str) -> bool {
     let lower = input.get(..8).unwrap_or(input).to_ascii_lowercase();
     lower.starts_with("http://") || lower.starts_with("https://")
 }
 
-/// Expands folders into their images (sorted, not recursive, hidden files skipped) and checks
-/// that files exist. Inputs that cannot be used become failures; the rest go on.
-pub fn expand(raw: &[String]) -> (Vec<(String, Source)>, Vec<Failure>) {
-    let mut sources = Vec::new();
-    let mut failures = Vec::new();
-    for input in raw {
-        if is_url(input) {
-            sources.push((input.clone(), Source::Url(input.clone())));
-            continue;
-        }
-        if input.contains("://") {
-            failures.push(Failure {
-                input: input.clone(),
-                stage: Stage::Input,
-                error: "unsupported URL scheme (only http and https)".into(),
-            });
-            continue;
-        }
-        let path = PathBuf::from(input);
-        match fs::metadata(&path) {
-            Ok(meta) if meta.is_dir() => match folder_images(&path) {
-                Ok(files) => sources.extend(
-                    files
-                        .into_iter()
-                        .map(|f| (f.display().to_string(), Source::File(f))),
-                ),
-                Err(e) => failures.push(Failure::new(input.as_str(), Stage::Input, &e)),
-            },
-            Ok(_) => sources.push((input.clone(), Source::File(path))),
-            Err(e) => failures.push(Failure::new(input.as_str(), Stage::Input, &e)),
-        }
+/// What one input stands for: itself (a URL or a file), a folder's images (sorted, not
+/// recursive, hidden files skipped), or a failure saying why it cannot be used.
+pub fn expand_one(input: &str) -> Vec<Result<(String, Source), Failure>> {
+    if is_url(input) {
+        return vec![Ok((input.to_string(), Source::Url(input.to_string())))];
     }
-    (sources, failures)
+    if input.contains("://") {
+        return vec![Err(Failure {
+            input: input.to_string(),
+            stage: Stage::Input,
+            error: "unsupported URL scheme (only http and https)".into(),
+        })];
+    }
+    let path = PathBuf::from(input);
+    match fs::metadata(&path) {
+        Ok(meta) if meta.is_dir() => match folder_images(&path) {
+            Ok(files) => files
+                .into_iter()
+                .map(|f| Ok((f.display().to_string(), Source::File(f))))
+                .collect(),
+            Err(e) => vec![Err(Failure::new(input, Stage::Input, &e))],
+        },
+        Ok(_) => vec![Ok((input.to_string(), Source::File(path)))],
+        Err(e) => vec![Err(Failure::new(input, Stage::Input, &e))],
+    }
 }
 
 fn folder_images(dir: &Path) -> io::Result<Vec<PathBuf>> {
@@ -113,60 +73,16 @@ fn folder_images(dir: &Path) -> io::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// Gives every source a safe, unique stem. The same input listed twice is kept once.
-///
-/// Stems that collide (case-insensitively, for macOS and Windows file systems) all get a short
-/// hash of their input appended, so a name depends only on the input and the set of inputs that
-/// share its stem, never on the order of the list.
-pub fn plan(sources: Vec<(String, Source)>) -> Vec<Job> {
-    let mut seen = HashSet::new();
-    let sources: Vec<_> = sources
-        .into_iter()
-        .filter(|(input, _)| seen.insert(input.clone()))
-        .collect();
-
-    let named: Vec<(String, Source, String, String)> = sources
-        .into_iter()
-        .map(|(input, source)| {
-            let file_name = match &source {
-                Source::Url(url) => url_file_name(url),
-                Source::File(path) => path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default(),
-            };
-            let safe = sanitize(&file_name);
-            let (stem, ext) = split_extension(&safe);
-            (input, source, stem, ext)
-        })
-        .collect();
-
-    let mut counts: HashMap<String, usize> = HashMap::new();
-    for (_, _, stem, _) in &named {
-        *counts.entry(stem.to_lowercase()).or_default() += 1;
-    }
-
-    named
-        .into_iter()
-        .map(|(input, source, stem, ext)| {
-            let stem = if counts[&stem.to_lowercase()] > 1 {
-                format!("{stem}-{:08x}", fnv1a(input.as_bytes()) as u32)
-            } else {
-                stem
-            };
-            let incoming_name = match source {
-                Source::Url(_) if ext.is_empty() => Some(stem.clone()),
-                Source::Url(_) => Some(format!("{stem}.{ext}")),
-                Source::File(_) => None,
-            };
-            Job {
-                input,
-                source,
-                stem,
-                incoming_name,
-            }
-        })
-        .collect()
+/// The safe stem and lower-case extension a source's files are named after.
+pub fn safe_name(source: &Source) -> (String, String) {
+    let file_name = match source {
+        Source::Url(url) => url_file_name(url),
+        Source::File(path) => path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+    };
+    split_extension(&sanitize(&file_name))
 }
 
 /// FNV-1a, 64 bits: a hash that is the same on every machine and Rust version, unlike std's.
@@ -257,13 +173,10 @@ fn split_extension(name: &str) -> (String, String) {
 
 #[cfg(test)]
 mod tests {
-    use super::{expand, is_url, plan, sanitize, url_file_name, Source};
-    use std::path::PathBuf;
+    use super::{expand_one, is_url, safe_name, sanitize, url_file_name, Source};
 
-    fn urls(list: &[&str]) -> Vec<(String, Source)> {
-        list.iter()
-            .map(|u| (u.to_string(), Source::Url(u.to_string())))
-            .collect()
+    fn stem_of_url(url: &str) -> String {
+        safe_name(&Source::Url(url.to_string())).0
     }
 
     #[test]
@@ -278,21 +191,22 @@ mod tests {
 
     #[test]
     fn traversal_and_hostile_names_stay_inside_the_folder() {
-        let jobs = plan(urls(&[
+        let stems: Vec<_> = [
             "http://h/..%2f..%2fetc%2fpasswd.jpg",
             "http://h/%2e%2e",
             "http://h/a%00b%0a.png",
             "http://h/CON.jpg",
             "http://h/trailing.%20.",
-        ]));
-        let stems: Vec<_> = jobs.iter().map(|j| j.stem.as_str()).collect();
+        ]
+        .iter()
+        .map(|u| stem_of_url(u))
+        .collect();
         assert_eq!(
             stems,
             ["_.._etc_passwd", "image", "a_b_", "_CON", "trailing"]
         );
-        for job in &jobs {
-            let name = job.incoming_name.as_deref().unwrap();
-            assert!(!name.contains('/') && !name.contains('\\') && !name.starts_with('.'));
+        for stem in &stems {
+            assert!(!stem.contains('/') && !stem.contains('\\') && !stem.starts_with('.'));
         }
     }
 
@@ -306,52 +220,15 @@ mod tests {
     }
 
     #[test]
-    fn colliding_stems_get_order_independent_suffixes() {
-        let a = plan(urls(&[
-            "http://a/x.jpg",
-            "http://b/x.jpg",
-            "http://c/y.jpg",
-        ]));
-        let b = plan(urls(&[
-            "http://c/y.jpg",
-            "http://b/x.jpg",
-            "http://a/x.jpg",
-        ]));
-        let stem_of = |jobs: &[super::Job], input: &str| {
-            jobs.iter().find(|j| j.input == input).unwrap().stem.clone()
-        };
-        assert_eq!(stem_of(&a, "http://c/y.jpg"), "y");
-        assert_ne!(stem_of(&a, "http://a/x.jpg"), stem_of(&a, "http://b/x.jpg"));
-        assert!(stem_of(&a, "http://a/x.jpg").starts_with("x-"));
-        for input in ["http://a/x.jpg", "http://b/x.jpg", "http://c/y.jpg"] {
-            assert_eq!(stem_of(&a, input), stem_of(&b, input));
-        }
-    }
-
-    #[test]
-    fn same_stem_different_extension_and_case_collide() {
-        let jobs = plan(vec![
-            ("d/x.jpg".into(), Source::File(PathBuf::from("d/x.jpg"))),
-            ("d/X.png".into(), Source::File(PathBuf::from("d/X.png"))),
-        ]);
-        assert_ne!(jobs[0].stem.to_lowercase(), jobs[1].stem.to_lowercase());
-    }
-
-    #[test]
-    fn duplicate_inputs_are_planned_once() {
-        let jobs = plan(urls(&["http://a/x.jpg", "http://a/x.jpg"]));
-        assert_eq!(jobs.len(), 1);
-        assert_eq!(jobs[0].stem, "x");
-        assert_eq!(jobs[0].incoming_name.as_deref(), Some("x.jpg"));
-    }
-
-    #[test]
     fn url_detection_and_missing_files() {
         assert!(is_url("HTTPS://x/y.jpg"));
         assert!(!is_url("photos/http.jpg"));
-        let (ok, failed) = expand(&["ftp://x/y.jpg".into(), "/no/such/file.jpg".into()]);
-        assert!(ok.is_empty());
-        assert_eq!(failed.len(), 2);
-        assert!(failed[0].error.contains("unsupported URL scheme"));
+        let failed = expand_one("ftp://x/y.jpg");
+        assert!(failed[0]
+            .as_ref()
+            .unwrap_err()
+            .error
+            .contains("unsupported URL scheme"));
+        assert!(expand_one("/no/such/file.jpg")[0].is_err());
     }
 }

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use clap::Parser;
 use thumbnail_maker::cli::{self, Cli, CliError, Env};
+use thumbnail_maker::report::Outcome;
 
 fn main() -> ExitCode {
     // clap prints usage errors itself and exits with status 2.
@@ -25,12 +26,12 @@ fn main() -> ExitCode {
         if cancel.swap(true, Ordering::SeqCst) {
             std::process::exit(130);
         }
-        eprintln!("thumbnail-maker: interrupted; finishing the items under way (Ctrl-C again stops at once)");
+        eprintln!("thumbnail-maker: interrupted; stopping after the items under way (Ctrl-C again stops at once)");
     });
     match cli::execute(cli, &env) {
-        Ok(report) if report.interrupted => ExitCode::from(130),
-        Ok(report) if report.all_ok() => ExitCode::SUCCESS,
-        Ok(_) => ExitCode::from(1),
+        Ok(Outcome::AllDone) => ExitCode::SUCCESS,
+        Ok(Outcome::SomeFailed) => ExitCode::from(1),
+        Ok(Outcome::Interrupted) => ExitCode::from(130),
         Err(CliError::Usage(message)) => {
             eprintln!("thumbnail-maker: error: {message}");
             ExitCode::from(2)

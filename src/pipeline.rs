@@ -14,8 +14,9 @@ use rayon::prelude::*;
 
 use crate::config::Config;
 use crate::download::{self, Fetcher, Task};
-use crate::inputs::{self, Job, Source};
+use crate::inputs::Source;
 use crate::output::{self, OutputError, OutputFormat};
+use crate::plan::{self, Job, Planned};
 use crate::progress::{Phase, Progress};
 use crate::report::{DownloadReport, Failure, Report, ResizeReport, Stage};
 use crate::resize::Thumbnailer;
@@ -26,6 +27,8 @@ pub enum RunError {
     Folder(#[from] OutputError),
     #[error("cannot start {0} resize threads")]
     Pool(usize, #[source] rayon::ThreadPoolBuildError),
+    #[error("cannot read the input list")]
+    List(#[source] std::io::Error),
 }
 
 /// An image ready for phase two: its job and where its bytes are on disk.
@@ -43,11 +46,16 @@ struct Done {
 }
 
 pub fn run(config: &Config, progress: &dyn Progress) -> Result<Report, RunError> {
-    let (sources, mut failures) = inputs::expand(&config.inputs);
-    for failure in &failures {
-        progress.item_failed(Phase::Download, failure);
-    }
-    let jobs = inputs::plan(sources);
+    let mut jobs = Vec::new();
+    let mut failures = Vec::new();
+    plan::plan(&config.inputs, config.shard, |planned| match planned {
+        Planned::Job(job) => jobs.push(job),
+        Planned::Failed(failure) => {
+            progress.item_failed(Phase::Download, &failure);
+            failures.push(failure);
+        }
+    })
+    .map_err(RunError::List)?;
     output::ensure_dir(&config.out_dir)?;
     let any_url = jobs.iter().any(|j| matches!(j.source, Source::Url(_)));
     if any_url {
@@ -232,11 +240,71 @@ pub fn run(config: &Config, progress: &dyn Progress) -> Result<Report, RunError>
     resize.megapixels = pixels as f64 / 1e6;
 
     Ok(Report {
+        shard: config.shard,
         sequential: config.sequential,
         interrupted: config.cancel.load(Ordering::Relaxed),
         download,
         resize,
         failures,
+    })
+}
+
+/// What `--dry-run` found: how many inputs in all, and of this shard's, how many are done.
+pub struct DryRun {
+    pub inputs: usize,
+    pub planned: usize,
+    pub done: usize,
+    pub failed: usize,
+}
+
+/// Prints the plan, one tab-separated line per input of this shard (status, shard, input,
+/// incoming file, thumbnail pattern), without fetching, decoding or writing anything.
+pub fn dry_run(config: &Config, out: &mut dyn std::io::Write) -> Result<DryRun, RunError> {
+    let shard = config
+        .shard
+        .map_or_else(|| "-".to_string(), |s| s.to_string());
+    let widths: Vec<String> = config.spec.widths.iter().map(u32::to_string).collect();
+    let pattern = format!("_{{{}}}.*", widths.join(","));
+    let (mut planned, mut done, mut failed) = (0, 0, 0);
+    let mut write_error = None;
+    let inputs = plan::plan(&config.inputs, config.shard, |item| {
+        let line = match item {
+            Planned::Job(job) => {
+                planned += 1;
+                let status = if thumbnails_exist(&job, config) {
+                    done += 1;
+                    "done"
+                } else {
+                    "todo"
+                };
+                let incoming = job.incoming_name.as_ref().map_or_else(
+                    || "-".to_string(),
+                    |n| config.incoming_dir.join(n).display().to_string(),
+                );
+                let thumbs = config.out_dir.join(format!("{}{pattern}", job.stem));
+                format!(
+                    "{status}\t{shard}\t{}\t{incoming}\t{}",
+                    job.input,
+                    thumbs.display()
+                )
+            }
+            Planned::Failed(failure) => {
+                failed += 1;
+                format!("error\t{shard}\t{}\t-\t{}", failure.input, failure.error)
+            }
+        };
+        if write_error.is_none() {
+            write_error = writeln!(out, "{line}").err();
+        }
+    })
+    .map_err(RunError::List)?;
+    // A closed stdout (`| head`) ends the listing early; that is the reader's choice, not a fault.
+    let _ = write_error;
+    Ok(DryRun {
+        inputs,
+        planned,
+        done,
+        failed,
     })
 }
 

@@ -7,10 +7,10 @@
 use std::fmt;
 use std::time::Duration;
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The stage of the pipeline an item failed in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Stage {
     /// The input itself: a missing file, an unreadable folder, a malformed URL.
@@ -19,6 +19,8 @@ pub enum Stage {
     Decode,
     Resize,
     Write,
+    /// In a merged report: a shard whose report is missing or that was interrupted.
+    Shard,
 }
 
 impl fmt::Display for Stage {
@@ -29,12 +31,13 @@ impl fmt::Display for Stage {
             Stage::Decode => "decode",
             Stage::Resize => "resize",
             Stage::Write => "write",
+            Stage::Shard => "shard",
         })
     }
 }
 
 /// One item that did not make it, with the reason in words.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Failure {
     pub input: String,
     pub stage: Stage,
@@ -70,9 +73,9 @@ impl fmt::Display for Failure {
 }
 
 /// Phase one: downloads.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DownloadReport {
-    #[serde(serialize_with = "seconds")]
+    #[serde(serialize_with = "seconds", deserialize_with = "from_seconds")]
     pub seconds: Duration,
     pub threads: usize,
     pub ok: usize,
@@ -83,9 +86,9 @@ pub struct DownloadReport {
 }
 
 /// Phase two: decode, resize, write.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ResizeReport {
-    #[serde(serialize_with = "seconds")]
+    #[serde(serialize_with = "seconds", deserialize_with = "from_seconds")]
     pub seconds: Duration,
     pub threads: usize,
     pub images: usize,
@@ -97,8 +100,10 @@ pub struct ResizeReport {
     pub megapixels: f64,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Report {
+    /// The shard this run did, when it did one.
+    pub shard: Option<crate::plan::Shard>,
     pub sequential: bool,
     /// Stopped early by Ctrl-C: what was not started is neither done nor failed.
     pub interrupted: bool,
@@ -107,13 +112,32 @@ pub struct Report {
     pub failures: Vec<Failure>,
 }
 
-fn seconds<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn seconds<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_f64(d.as_secs_f64())
 }
 
+fn from_seconds<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    let secs = f64::deserialize(d)?;
+    Duration::try_from_secs_f64(secs).map_err(serde::de::Error::custom)
+}
+
+/// How a run ended, for the exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    AllDone,
+    SomeFailed,
+    Interrupted,
+}
+
 impl Report {
-    pub fn all_ok(&self) -> bool {
-        self.failures.is_empty()
+    pub fn outcome(&self) -> Outcome {
+        if self.interrupted {
+            Outcome::Interrupted
+        } else if self.failures.is_empty() {
+            Outcome::AllDone
+        } else {
+            Outcome::SomeFailed
+        }
     }
 
     pub fn to_json(&self) -> String {
@@ -122,7 +146,7 @@ impl Report {
 }
 
 /// A rate that reads well when the time is zero (nothing to do).
-fn per_second(amount: f64, time: Duration) -> f64 {
+pub(crate) fn per_second(amount: f64, time: Duration) -> f64 {
     let secs = time.as_secs_f64();
     if secs > 0.0 {
         amount / secs
@@ -197,6 +221,7 @@ mod tests {
 
     fn sample() -> Report {
         Report {
+            shard: None,
             sequential: false,
             interrupted: false,
             download: DownloadReport {
@@ -240,6 +265,13 @@ mod tests {
         assert_eq!(v["resize"]["thumbnails"], 9);
         assert_eq!(v["failures"][0]["stage"], "download");
         assert_eq!(v["failures"][0]["input"], "http://x/a.jpg");
+    }
+
+    #[test]
+    fn json_reads_back_as_the_same_report() {
+        let report = sample();
+        let back: Report = serde_json::from_str(&report.to_json()).unwrap();
+        assert_eq!(back, report);
     }
 
     #[test]

@@ -212,7 +212,9 @@ fn handle(
             &b"<!DOCTYPE html><html><body>404 Not Found</body></html>"[..],
         )
     };
-    let route = routes.get(&path).unwrap_or(&not_found);
+    // The query never selects a file, so `?copy=2` gives distinct URLs for the same image.
+    let file_path = path.split('?').next().unwrap_or("");
+    let route = routes.get(file_path).unwrap_or(&not_found);
     match &route.fail_first {
         Some((n, status, headers)) if hit <= *n => {
             let early = Route::status(*status, headers.clone());

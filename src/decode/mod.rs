@@ -11,6 +11,7 @@ pub mod jpeg;
 
 use std::io::Cursor;
 
+use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, Limits};
 
 /// Formats we decode. `image` is built with only these, so nothing else can slip through.
@@ -110,9 +111,11 @@ pub fn decode(bytes: &[u8], options: &DecodeOptions) -> Result<Decoded, DecodeEr
     let (width, height) = decoder.dimensions();
     check_dimensions(width, height, options)?;
     // A missing or unreadable orientation is not worth failing the image over.
-    let orientation = decoder
-        .orientation()
-        .unwrap_or(image::metadata::Orientation::NoTransforms);
+    let orientation = if format == ImageFormat::WebP {
+        webp_orientation(bytes)
+    } else {
+        decoder.orientation().unwrap_or(Orientation::NoTransforms)
+    };
     let mut image = DynamicImage::from_decoder(decoder).map_err(classify)?;
     image.apply_orientation(orientation);
     Ok(Decoded {
@@ -120,6 +123,33 @@ pub fn decode(bytes: &[u8], options: &DecodeOptions) -> Result<Decoded, DecodeEr
         format,
         source_pixels: u64::from(width) * u64::from(height),
     })
+}
+
+/// A WebP's EXIF orientation, read by walking its RIFF chunks within the file's bytes.
+///
+/// `image` 0.25 misses the `Exif\0\0`-prefixed chunks that many tools write, and allocates a
+/// chunk's declared size before reading it: a 4 KB file declaring a 4 GiB EXIF chunk (found by
+/// fuzzing) made it ask for 4 GiB. Here a chunk that does not fit the file is never read.
+fn webp_orientation(bytes: &[u8]) -> Orientation {
+    let mut at = 12; // "RIFF", size, "WEBP"
+    while at + 8 <= bytes.len() {
+        let kind = &bytes[at..at + 4];
+        let size = u32::from_le_bytes([bytes[at + 4], bytes[at + 5], bytes[at + 6], bytes[at + 7]]);
+        let start = at + 8;
+        let Some(end) = start
+            .checked_add(size as usize)
+            .filter(|&end| end <= bytes.len())
+        else {
+            break;
+        };
+        if kind == b"EXIF" {
+            let exif = &bytes[start..end];
+            let exif = exif.strip_prefix(b"Exif\0\0").unwrap_or(exif);
+            return Orientation::from_exif_chunk(exif).unwrap_or(Orientation::NoTransforms);
+        }
+        at = end + (size as usize & 1); // chunks are padded to an even length
+    }
+    Orientation::NoTransforms
 }
 
 /// Refuses empty images and images over the pixel budget, from the header alone.
@@ -247,6 +277,20 @@ mod tests {
             "{err}"
         );
         assert!(err.to_string().contains("10000.0 megapixels"), "{err}");
+    }
+
+    #[test]
+    fn webp_orientation_reads_prefixed_exif_and_skips_chunks_past_the_end() {
+        use super::webp_orientation;
+        use image::metadata::Orientation;
+        let rotated = include_bytes!("../../tests/fixtures/webp_exif_prefixed_orientation_3.webp");
+        assert_eq!(webp_orientation(rotated), Orientation::Rotate180);
+        // Regression (fuzzing): an EXIF chunk declaring 4 GiB in a 4 KB file.
+        let hostile =
+            include_bytes!("../../tests/fixtures/fuzz_webp_exif_chunk_declares_4gib.webp");
+        assert_eq!(webp_orientation(hostile), Orientation::NoTransforms);
+        let decoded = decode(hostile, &DecodeOptions::default()).unwrap();
+        assert_eq!((decoded.image.width(), decoded.image.height()), (128, 128));
     }
 
     #[test]

@@ -1,0 +1,278 @@
+//! Turns the input list into jobs with unique, safe file names, and keeps this shard's share.
+//!
+//! Planning happens before any byte moves and never holds the list itself: the list file is read
+//! twice. The first pass keeps one 8-byte hash per input (to drop repeats) and one per stem (to
+//! find names that collide); the second pass names each input and hands it on, if it belongs to
+//! this shard. A name depends only on its input and on which other inputs share its stem, never
+//! on the order of the list or on the shard, so every shard names files as a single run would.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::fs;
+use std::io::{self, BufRead};
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::inputs::{expand_one, fnv1a, safe_name, Source};
+use crate::report::Failure;
+
+/// Where the inputs come from: the command line, then a list file (one input per line, blank
+/// lines and `#` comments skipped). stdin is spooled to a file at the edge so it can be read twice.
+#[derive(Debug, Clone, Default)]
+pub struct InputSource {
+    pub args: Vec<String>,
+    pub list: Option<PathBuf>,
+}
+
+impl InputSource {
+    pub fn from_args(args: Vec<String>) -> Self {
+        InputSource { args, list: None }
+    }
+
+    /// Each input, in order, read lazily.
+    fn lines(&self) -> io::Result<impl Iterator<Item = io::Result<String>> + '_> {
+        let list = match &self.list {
+            Some(path) => Some(io::BufReader::new(fs::File::open(path)?).lines()),
+            None => None,
+        };
+        let listed = list.into_iter().flatten().filter_map(|line| match line {
+            Ok(line) => {
+                let line = line.trim();
+                (!line.is_empty() && !line.starts_with('#')).then(|| Ok(line.to_string()))
+            }
+            Err(e) => Some(Err(e)),
+        });
+        Ok(self.args.iter().cloned().map(Ok).chain(listed))
+    }
+}
+
+/// One of N shards, `K/N` on the command line with K from 0 (so Kubernetes'
+/// `JOB_COMPLETION_INDEX` fits directly).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shard {
+    pub index: u32,
+    pub count: u32,
+}
+
+impl Shard {
+    /// Whether `input` is this shard's: a stable hash of the input string, so the answer does
+    /// not depend on the order or position of lines, and every input is in exactly one shard.
+    pub fn contains(&self, input: &str) -> bool {
+        // FNV's low bits are weak; a multiplicative mix spreads them before the modulo.
+        let mixed = fnv1a(input.as_bytes()).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32;
+        mixed % u64::from(self.count) == u64::from(self.index)
+    }
+}
+
+impl FromStr for Shard {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        let err = || format!("'{text}' is not a shard K/N with 0 <= K < N (example: 0/4)");
+        let (k, n) = text.split_once('/').ok_or_else(err)?;
+        let (index, count) = (
+            k.trim().parse().map_err(|_| err())?,
+            n.trim().parse().map_err(|_| err())?,
+        );
+        if count == 0 || index >= count {
+            return Err(err());
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+impl fmt::Display for Shard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+/// One image to make thumbnails of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    /// The input as the user gave it (or as a folder listing produced it): how reports name it.
+    pub input: String,
+    pub source: Source,
+    /// Safe and unique within the run; thumbnails are `<stem>_<width>.<ext>`.
+    pub stem: String,
+    /// For URLs, the file name the download is saved under in the incoming folder.
+    pub incoming_name: Option<String>,
+}
+
+/// What planning hands on, one at a time.
+pub enum Planned {
+    Job(Job),
+    Failed(Failure),
+}
+
+fn key(text: &str) -> u64 {
+    fnv1a(text.as_bytes())
+}
+
+/// Plans every input of `source` and calls `visit` with those in `shard` (all, without one).
+/// The same input listed twice is planned once. Returns how many distinct inputs the whole list
+/// has, across all shards.
+pub fn plan(
+    source: &InputSource,
+    shard: Option<Shard>,
+    mut visit: impl FnMut(Planned),
+) -> io::Result<usize> {
+    // Pass one: which inputs repeat, and how many distinct inputs share each stem. Stems are
+    // compared case-insensitively, as macOS and Windows file systems do.
+    let mut seen = HashSet::new();
+    let mut repeated = HashSet::new();
+    let mut stems: HashMap<u64, u32> = HashMap::new();
+    for line in source.lines()? {
+        for entry in expand_one(&line?).into_iter().flatten() {
+            let (input, source) = entry;
+            if seen.insert(key(&input)) {
+                let (stem, _) = safe_name(&source);
+                *stems.entry(key(&stem.to_lowercase())).or_default() += 1;
+            } else {
+                repeated.insert(key(&input));
+            }
+        }
+    }
+    let distinct = seen.len();
+    drop(seen);
+
+    // Pass two: name and hand on. Only repeated inputs need remembering here.
+    let mut repeats_done = HashSet::new();
+    let mine = |input: &str| shard.is_none_or(|s| s.contains(input));
+    for line in source.lines()? {
+        for entry in expand_one(&line?) {
+            let (input, source) = match entry {
+                Ok(entry) => entry,
+                Err(failure) => {
+                    if mine(&failure.input) {
+                        visit(Planned::Failed(failure));
+                    }
+                    continue;
+                }
+            };
+            let k = key(&input);
+            if repeated.contains(&k) && !repeats_done.insert(k) {
+                continue;
+            }
+            if !mine(&input) {
+                continue;
+            }
+            let (stem, ext) = safe_name(&source);
+            // Colliding stems all get a hash of their input, so no two inputs overwrite each
+            // other and no name depends on which of them came first.
+            let stem = if stems[&key(&stem.to_lowercase())] > 1 {
+                format!("{stem}-{:08x}", k as u32)
+            } else {
+                stem
+            };
+            let incoming_name = match source {
+                Source::Url(_) if ext.is_empty() => Some(stem.clone()),
+                Source::Url(_) => Some(format!("{stem}.{ext}")),
+                Source::File(_) => None,
+            };
+            visit(Planned::Job(Job {
+                input,
+                source,
+                stem,
+                incoming_name,
+            }));
+        }
+    }
+    Ok(distinct)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{plan, InputSource, Job, Planned, Shard};
+
+    fn jobs(args: &[&str], shard: Option<Shard>) -> Vec<Job> {
+        let source = InputSource::from_args(args.iter().map(|s| s.to_string()).collect());
+        let mut jobs = Vec::new();
+        plan(&source, shard, |p| {
+            if let Planned::Job(job) = p {
+                jobs.push(job);
+            }
+        })
+        .unwrap();
+        jobs
+    }
+
+    fn stem_of(jobs: &[Job], input: &str) -> String {
+        jobs.iter().find(|j| j.input == input).unwrap().stem.clone()
+    }
+
+    #[test]
+    fn colliding_stems_get_order_independent_suffixes() {
+        let a = jobs(
+            &["http://a/x.jpg", "http://b/x.jpg", "http://c/y.jpg"],
+            None,
+        );
+        let b = jobs(
+            &["http://c/y.jpg", "http://b/x.jpg", "http://a/x.jpg"],
+            None,
+        );
+        assert_eq!(stem_of(&a, "http://c/y.jpg"), "y");
+        assert_ne!(stem_of(&a, "http://a/x.jpg"), stem_of(&a, "http://b/x.jpg"));
+        assert!(stem_of(&a, "http://a/x.jpg").starts_with("x-"));
+        for input in ["http://a/x.jpg", "http://b/x.jpg", "http://c/y.jpg"] {
+            assert_eq!(stem_of(&a, input), stem_of(&b, input));
+        }
+    }
+
+    #[test]
+    fn same_stem_different_extension_and_case_collide() {
+        let j = jobs(&["http://h/x.jpg", "http://h/X.png"], None);
+        assert_ne!(j[0].stem.to_lowercase(), j[1].stem.to_lowercase());
+    }
+
+    #[test]
+    fn duplicate_inputs_are_planned_once() {
+        let j = jobs(&["http://a/x.jpg", "http://a/x.jpg"], None);
+        assert_eq!(j.len(), 1);
+        assert_eq!(j[0].stem, "x");
+        assert_eq!(j[0].incoming_name.as_deref(), Some("x.jpg"));
+    }
+
+    #[test]
+    fn shards_partition_the_list_whatever_its_order() {
+        let inputs: Vec<String> = (0..300)
+            .map(|i| format!("http://h/{}/x{}.jpg", i % 7, i))
+            .collect();
+        let refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
+        let mut reversed = refs.clone();
+        reversed.reverse();
+        let whole = jobs(&refs, None);
+        let mut union = Vec::new();
+        for index in 0..3 {
+            let shard = Shard { index, count: 3 };
+            let part = jobs(&refs, Some(shard));
+            let part_reversed = jobs(&reversed, Some(shard));
+            assert!(part.len() > 60, "shards are roughly even: {}", part.len());
+            let mut a: Vec<_> = part.iter().map(|j| (&j.input, &j.stem)).collect();
+            let mut b: Vec<_> = part_reversed.iter().map(|j| (&j.input, &j.stem)).collect();
+            a.sort();
+            b.sort();
+            assert_eq!(
+                a, b,
+                "shard {index} holds the same inputs, named alike, in any order"
+            );
+            union.extend(part);
+        }
+        union.sort_by(|a, b| a.input.cmp(&b.input));
+        let mut whole_sorted = whole.clone();
+        whole_sorted.sort_by(|a, b| a.input.cmp(&b.input));
+        assert_eq!(
+            union, whole_sorted,
+            "the union of the shards is the whole list, once"
+        );
+    }
+
+    #[test]
+    fn shard_syntax_is_checked() {
+        assert_eq!("2/4".parse::<Shard>(), Ok(Shard { index: 2, count: 4 }));
+        for bad in ["4/4", "1/0", "-1/3", "a/b", "3", "1/2/3", ""] {
+            assert!(bad.parse::<Shard>().is_err(), "{bad}");
+        }
+    }
+}
