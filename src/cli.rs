@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::bench::BenchOptions;
 use crate::config::Config;
 use crate::decode::{DEFAULT_MAX_PIXELS, DEFAULT_SHRINK_MARGIN};
 use crate::output::OutputFormat;
@@ -53,6 +54,51 @@ pub enum Command {
     Serve(ServeArgs),
     /// Work with run reports (--report FILE)
     Report(ReportArgs),
+    /// Sweep thread counts for both phases and print tables; export and plot them
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// URLs, files or folders [default: the bundled samples, served on 127.0.0.1]
+    #[arg(value_name = "INPUT")]
+    pub inputs: Vec<String>,
+    /// Delay per request of the embedded server, in milliseconds
+    #[arg(long, value_name = "MS", default_value_t = 100)]
+    pub latency: u64,
+    /// URLs per bundled sample (8 samples x 8 copies = 64 URLs)
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub copies: u16,
+    /// Download thread counts to sweep
+    #[arg(short = 'd', long, value_name = "LIST", default_value = "1,2,4,8,16,32", value_parser = parse_counts)]
+    pub download_threads: Counts,
+    /// Resize thread counts to sweep [default: 1 up to the cores, then twice the cores]
+    #[arg(short = 't', long, value_name = "LIST", value_parser = parse_counts)]
+    pub resize_threads: Option<Counts>,
+    /// Timed runs per thread count (after a warm-up)
+    #[arg(long, value_name = "R", default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=100))]
+    pub runs: u16,
+    /// Also time sequential against parallel for each phase
+    #[arg(long)]
+    pub compare: bool,
+    /// Thumbnail widths
+    #[arg(short = 's', long, value_name = "LIST", default_value = "32,64,200", value_parser = parse_widths)]
+    pub sizes: Widths,
+    /// Write the results as JSON
+    #[arg(long, value_name = "FILE")]
+    pub export_json: Option<PathBuf>,
+    /// Write the results as CSV
+    #[arg(long, value_name = "FILE")]
+    pub export_csv: Option<PathBuf>,
+    /// Write the tables as Markdown
+    #[arg(long, value_name = "FILE")]
+    pub export_markdown: Option<PathBuf>,
+    /// Draw speedup against threads for both phases, with the ideal, as SVG
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<PathBuf>,
+    /// No progress bar
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -177,21 +223,35 @@ pub struct RunArgs {
 #[derive(Debug, Clone)]
 pub struct Widths(pub Vec<u32>);
 
-fn parse_widths(text: &str) -> Result<Widths, String> {
-    let mut widths = Vec::new();
+/// Distinct thread counts, in the order given.
+#[derive(Debug, Clone)]
+pub struct Counts(pub Vec<usize>);
+
+/// A comma-separated list of distinct whole numbers from 1 to `max`.
+fn parse_list(text: &str, max: u32, what: &str, example: &str) -> Result<Vec<u32>, String> {
+    let mut list = Vec::new();
     for part in text.split(',') {
         let part = part.trim();
-        let width: u32 = part
+        let n: u32 = part
             .parse()
-            .map_err(|_| format!("'{part}' is not a width in pixels (example: 32,64,200)"))?;
-        if width == 0 || width > MAX_WIDTH {
-            return Err(format!("width {width} is out of range (1 to {MAX_WIDTH})"));
+            .map_err(|_| format!("'{part}' is not a {what} (example: {example})"))?;
+        if n == 0 || n > max {
+            return Err(format!("{what} {n} is out of range (1 to {max})"));
         }
-        if !widths.contains(&width) {
-            widths.push(width);
+        if !list.contains(&n) {
+            list.push(n);
         }
     }
-    Ok(Widths(widths))
+    Ok(list)
+}
+
+fn parse_widths(text: &str) -> Result<Widths, String> {
+    parse_list(text, MAX_WIDTH, "width in pixels", "32,64,200").map(Widths)
+}
+
+fn parse_counts(text: &str) -> Result<Counts, String> {
+    let list = parse_list(text, 1024, "thread count", "1,2,4,8")?;
+    Ok(Counts(list.into_iter().map(|n| n as usize).collect()))
 }
 
 fn parse_margin(text: &str) -> Result<f32, String> {
@@ -246,6 +306,7 @@ pub fn execute(cli: Cli, env: &Env) -> Result<Outcome, CliError> {
         Some(Command::Report(ReportArgs {
             action: ReportAction::Merge { files, json },
         })) => return merge_reports(files, *json),
+        Some(Command::Bench(args)) => return bench(args, env),
         None => (&cli.run, None),
     };
     if latency.is_none() && cli.inputs.is_empty() && cli.input_list.is_none() {
@@ -319,24 +380,97 @@ pub fn execute(cli: Cli, env: &Env) -> Result<Outcome, CliError> {
     };
     drop(spooled);
     if let Some(path) = &run.report {
-        write_report(path, &report)?;
+        write_file(path, report.to_json().as_bytes())?;
     }
     print_report(&report, run.json, run.quiet);
     Ok(report.outcome())
 }
 
-/// Writes the JSON report through a temporary file and a rename, so a merge never reads half.
-fn write_report(path: &std::path::Path, report: &Report) -> Result<(), CliError> {
+/// Writes a file the user named through a temporary file and a rename, so a reader never sees
+/// half of it.
+fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), CliError> {
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => std::path::Path::new("."),
     };
-    let name = path.file_name().ok_or_else(|| {
-        CliError::Usage(format!("--report {} is not a file name", path.display()))
+    let name = path
+        .file_name()
+        .ok_or_else(|| CliError::Usage(format!("{} is not a file name", path.display())))?;
+    crate::output::write_atomic(dir, &name.to_string_lossy(), bytes).map_err(|e| {
+        CliError::Fatal(anyhow::Error::new(e).context(format!("cannot write {}", path.display())))
     })?;
-    crate::output::write_atomic(dir, &name.to_string_lossy(), report.to_json().as_bytes())
-        .map_err(|e| CliError::Fatal(anyhow::Error::new(e).context("cannot write the report")))?;
     Ok(())
+}
+
+fn bench(args: &BenchArgs, env: &Env) -> Result<Outcome, CliError> {
+    if let Some(plot) = &args.plot {
+        if plot.extension().and_then(|e| e.to_str()) != Some("svg") {
+            return Err(CliError::Usage(format!(
+                "--plot {}: charts are written as SVG; name the file .svg",
+                plot.display()
+            )));
+        }
+    }
+    let defaults = Config::new(InputSource::default(), env.cores);
+    let mut spec = defaults.spec;
+    spec.widths = args.sizes.0.clone();
+    let options = BenchOptions {
+        inputs: args.inputs.clone(),
+        latency: Duration::from_millis(args.latency),
+        copies: usize::from(args.copies),
+        download_threads: args.download_threads.0.clone(),
+        resize_threads: args.resize_threads.as_ref().map_or_else(
+            || crate::bench::default_resize_threads(env.cores),
+            |c| c.0.clone(),
+        ),
+        runs: usize::from(args.runs),
+        compare: args.compare,
+        cores: env.cores,
+        spec,
+        net: defaults.net,
+    };
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(crate::bench::planned_runs(&options, crate::bench::has_urls(&options)) as u64),
+        if env.stderr_is_terminal && !args.quiet {
+            indicatif::ProgressDrawTarget::stderr()
+        } else {
+            indicatif::ProgressDrawTarget::hidden()
+        },
+    );
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("bench [{bar:30}] {pos}/{len} runs, ETA {eta}")
+            .expect("fixed template"),
+    );
+    let result = crate::bench::run(&options, &|| bar.inc(1)).map_err(anyhow::Error::from)?;
+    bar.finish_and_clear();
+    let mut text = String::new();
+    for table in &result.tables {
+        text.push_str(&table.to_text());
+        text.push('\n');
+    }
+    if !result.compare.is_empty() {
+        text.push_str(&crate::bench::compare_text(&result.compare));
+    }
+    let _ = write!(io::stdout().lock(), "{text}");
+    if let Some(path) = &args.export_json {
+        let json = serde_json::to_string_pretty(&result).expect("bench results serialise");
+        write_file(path, json.as_bytes())?;
+    }
+    if let Some(path) = &args.export_csv {
+        write_file(path, crate::bench::table::to_csv(&result.tables).as_bytes())?;
+    }
+    if let Some(path) = &args.export_markdown {
+        let md: Vec<String> = result.tables.iter().map(|t| t.to_markdown()).collect();
+        write_file(path, md.join("\n").as_bytes())?;
+    }
+    if let Some(path) = &args.plot {
+        let title = format!("thumbnail-maker: speedup by threads ({} cores)", env.cores);
+        write_file(
+            path,
+            crate::bench::plot::speedup_svg(&result.tables, &title).as_bytes(),
+        )?;
+    }
+    Ok(Outcome::AllDone)
 }
 
 fn merge_reports(files: &[PathBuf], json: bool) -> Result<Outcome, CliError> {

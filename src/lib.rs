@@ -6,6 +6,7 @@
 //! [`Config`]; [`make_thumbnails`] is the pure core (bytes in, encoded thumbnails out) that
 //! benches and tests call directly.
 
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod decode;

@@ -1,6 +1,7 @@
 //! The integration tests: one binary, a module per area, shared helpers in `util`.
 //! Every run happens in its own temporary folder against a loopback server started by the test.
 
+mod bench;
 mod cli;
 mod corpus;
 mod faults;
