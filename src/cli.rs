@@ -181,6 +181,9 @@ pub struct RunArgs {
     /// Refuse downloads larger than this many bytes
     #[arg(long, value_name = "BYTES", default_value_t = 100 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_bytes: u64,
+    /// Resize each image as soon as its download lands, while the other downloads go on
+    #[arg(long, conflicts_with = "sequential")]
+    pub overlap: bool,
     /// Redo inputs whose thumbnails already exist, and downloads already in the incoming folder
     #[arg(long)]
     pub force: bool,
@@ -343,8 +346,9 @@ pub fn execute(cli: Cli, env: &Env) -> Result<Outcome, CliError> {
     };
     let config = config_from(run, inputs, env);
     if run.dry_run {
-        let plan =
-            pipeline::dry_run(&config, &mut io::stdout().lock()).map_err(anyhow::Error::from)?;
+        let plan = crate::plan::dry_run(&config, &mut io::stdout().lock()).map_err(|e| {
+            CliError::Fatal(anyhow::Error::new(e).context("cannot read the input list"))
+        })?;
         if !run.quiet {
             let shard = config
                 .shard
@@ -539,6 +543,7 @@ fn config_from(run: &RunArgs, inputs: InputSource, env: &Env) -> Config {
     }
     config.sequential = run.sequential;
     config.force = run.force;
+    config.overlap = run.overlap;
     config.cancel = Arc::clone(&env.cancel);
     config.net.retries = run.retries;
     config.net.max_bytes = run.max_bytes;

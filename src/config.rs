@@ -30,6 +30,8 @@ pub struct Config {
     /// One download at a time and resizing on the calling thread: the baseline to compare with.
     pub sequential: bool,
     pub net: NetOptions,
+    /// Resize each image as soon as it has landed, while other downloads go on.
+    pub overlap: bool,
     /// Redo inputs whose thumbnails exist and downloads already in the incoming folder.
     pub force: bool,
     /// Set (by Ctrl-C) to stop starting new work; what runs finishes, the report says so.
@@ -56,6 +58,7 @@ impl Config {
             resize_threads: resize_threads.max(1),
             sequential: false,
             net: NetOptions::default(),
+            overlap: false,
             force: false,
             cancel: Arc::default(),
         }

@@ -249,6 +249,19 @@ pub fn download_all(
     progress: &dyn Progress,
     cancel: &AtomicBool,
 ) -> Vec<Option<Result<u64, Failure>>> {
+    download_each(tasks, threads, fetcher, progress, cancel, &|_, _| {})
+}
+
+/// [`download_all`], calling `on_done` with each task's index and result as it completes
+/// (from the worker that did it), so the next phase can start on it at once.
+pub fn download_each(
+    tasks: &[Task],
+    threads: usize,
+    fetcher: &Fetcher,
+    progress: &dyn Progress,
+    cancel: &AtomicBool,
+    on_done: &(dyn Fn(usize, &Result<u64, Failure>) + Sync),
+) -> Vec<Option<Result<u64, Failure>>> {
     let next = AtomicUsize::new(0);
     let work = || {
         let mut done = Vec::new();
@@ -280,6 +293,7 @@ pub fn download_all(
                 }
                 Err(failure) => progress.item_failed(Phase::Download, failure),
             }
+            on_done(i, &result);
             done.push((i, result));
         }
         done

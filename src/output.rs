@@ -72,6 +72,25 @@ pub fn file_name(stem: &str, width: u32, format: OutputFormat) -> String {
     format!("{stem}_{width}.{}", format.extension())
 }
 
+/// Whether every thumbnail of `stem` is already in `dir`. With the format following the input's
+/// content (`format` is `None`), any of the formats we write counts.
+pub fn thumbnails_exist(
+    dir: &Path,
+    stem: &str,
+    widths: &[u32],
+    format: Option<OutputFormat>,
+) -> bool {
+    let formats = match format {
+        Some(format) => vec![format],
+        None => vec![OutputFormat::Jpeg, OutputFormat::Png, OutputFormat::WebP],
+    };
+    widths.iter().all(|&width| {
+        formats
+            .iter()
+            .any(|&format| dir.join(file_name(stem, width, format)).is_file())
+    })
+}
+
 pub fn encode(
     image: &DynamicImage,
     format: OutputFormat,

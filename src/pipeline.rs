@@ -1,21 +1,25 @@
 //! A whole run: plan, phase one (download), phase two (decode, resize, write), report.
 //!
-//! Each phase is timed on its own. A failing item is reported through [`Progress`] and kept in
-//! the report; it never stops the others. Only a fault that makes the whole run impossible (an
-//! output folder that cannot be created) ends it early, as a [`RunError`].
+//! Each phase is timed on its own. By default phase two starts when phase one is over; with
+//! `--overlap` each image is resized as soon as it has landed. A failing item is reported through
+//! [`Progress`] and kept in the report; it never stops the others. Only a fault that makes the
+//! whole run impossible (an output folder that cannot be created) ends it early, as a
+//! [`RunError`].
 
 use std::cmp::Reverse;
 use std::fs;
 use std::path::PathBuf;
-use std::sync::atomic::Ordering;
-use std::time::Instant;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
 use crate::config::Config;
 use crate::download::{self, Fetcher, Task};
 use crate::inputs::Source;
-use crate::output::{self, OutputError, OutputFormat};
+use crate::output::{self, OutputError};
 use crate::plan::{self, Job, Planned};
 use crate::progress::{Phase, Progress};
 use crate::report::{DownloadReport, Failure, Report, ResizeReport, Stage};
@@ -45,7 +49,34 @@ struct Done {
     pixels: u64,
 }
 
+/// One item's outcome in phase two, by its order; `None` if Ctrl-C came first.
+type Outcome = (usize, Option<Result<Done, Failure>>);
+
+/// The run's work, planned: this shard's jobs, what is left to do of them, and what to fetch.
+struct Work {
+    jobs: Vec<Job>,
+    failures: Vec<Failure>,
+    /// Jobs still to do (by index into `jobs`), with their download if one is needed.
+    todo: Vec<(usize, Option<Task>)>,
+    skipped: usize,
+    cached: usize,
+}
+
 pub fn run(config: &Config, progress: &dyn Progress) -> Result<Report, RunError> {
+    let started = Instant::now();
+    let work = prepare(config, progress)?;
+    let mut report = if config.overlap && !config.sequential {
+        overlapped(config, progress, &work)?
+    } else {
+        in_turn(config, progress, &work)?
+    };
+    report.total_seconds = started.elapsed();
+    Ok(report)
+}
+
+/// Plans the inputs, makes the folders, clears what a killed run left, and sets aside what an
+/// earlier run already did.
+fn prepare(config: &Config, progress: &dyn Progress) -> Result<Work, RunError> {
     let mut jobs = Vec::new();
     let mut failures = Vec::new();
     plan::plan(&config.inputs, config.shard, |planned| match planned {
@@ -77,11 +108,17 @@ pub fn run(config: &Config, progress: &dyn Progress) -> Result<Report, RunError>
 
     // A re-run does only what is missing: inputs whose thumbnails all exist are skipped, and
     // downloads already renamed into place (so complete) are not fetched again.
-    let mut skipped = 0;
-    let mut cached = 0;
-    let mut todo: Vec<(&Job, Option<Task>)> = Vec::with_capacity(jobs.len());
-    for job in &jobs {
-        if !config.force && thumbnails_exist(job, config) {
+    let (mut skipped, mut cached) = (0, 0);
+    let mut todo = Vec::with_capacity(jobs.len());
+    for (index, job) in jobs.iter().enumerate() {
+        if !config.force
+            && output::thumbnails_exist(
+                &config.out_dir,
+                &job.stem,
+                &config.spec.widths,
+                config.spec.format,
+            )
+        {
             skipped += 1;
             continue;
         }
@@ -101,47 +138,75 @@ pub fn run(config: &Config, progress: &dyn Progress) -> Result<Report, RunError>
             }
             _ => None,
         };
-        todo.push((job, task));
+        todo.push((index, task));
     }
     if skipped + cached > 0 {
         progress.log(&format!(
             "{skipped} inputs already done, {cached} downloads already here (--force redoes them)"
         ));
     }
-    let tasks: Vec<Task> = todo.iter().filter_map(|(_, t)| t.clone()).collect();
+    Ok(Work {
+        jobs,
+        failures,
+        todo,
+        skipped,
+        cached,
+    })
+}
 
-    let download_threads = if config.sequential {
+/// Where a job's bytes are when it needs no download: the local file or the earlier download.
+fn ready_path(job: &Job, config: &Config) -> PathBuf {
+    match &job.source {
+        Source::File(path) => path.clone(),
+        Source::Url(_) => config.incoming_dir.join(
+            job.incoming_name
+                .as_deref()
+                .expect("URLs have incoming names"),
+        ),
+    }
+}
+
+fn download_threads(config: &Config) -> usize {
+    if config.sequential {
         1
     } else {
         config.download_threads
-    };
+    }
+}
+
+/// Phase one, then phase two.
+fn in_turn(config: &Config, progress: &dyn Progress, work: &Work) -> Result<Report, RunError> {
+    let tasks: Vec<Task> = work.todo.iter().filter_map(|(_, t)| t.clone()).collect();
     progress.phase_started(Phase::Download, tasks.len());
     let started = Instant::now();
     let fetched = if tasks.is_empty() {
         Vec::new()
     } else {
         let fetcher = Fetcher::new(&config.net);
-        download::download_all(&tasks, download_threads, &fetcher, progress, &config.cancel)
+        download::download_all(
+            &tasks,
+            download_threads(config),
+            &fetcher,
+            progress,
+            &config.cancel,
+        )
     };
     let mut download = DownloadReport {
         seconds: started.elapsed(),
-        threads: download_threads,
-        cached,
+        threads: download_threads(config),
+        cached: work.cached,
         ..DownloadReport::default()
     };
     progress.phase_finished(Phase::Download);
 
+    let mut failures = work.failures.clone();
     let mut fetched = fetched.into_iter();
-    let mut items = Vec::with_capacity(todo.len());
-    for (job, task) in &todo {
-        let path = match (&job.source, task) {
-            (Source::File(path), _) => path.clone(),
-            (Source::Url(_), None) => config.incoming_dir.join(
-                job.incoming_name
-                    .as_deref()
-                    .expect("URLs have incoming names"),
-            ),
-            (Source::Url(_), Some(task)) => match fetched.next().expect("one result per task") {
+    let mut items = Vec::with_capacity(work.todo.len());
+    for (order, (index, task)) in work.todo.iter().enumerate() {
+        let job = &work.jobs[*index];
+        let path = match task {
+            None => ready_path(job, config),
+            Some(task) => match fetched.next().expect("one result per task") {
                 Some(Ok(bytes)) => {
                     download.ok += 1;
                     download.bytes += bytes;
@@ -156,25 +221,116 @@ pub fn run(config: &Config, progress: &dyn Progress) -> Result<Report, RunError>
                 None => continue,
             },
         };
-        items.push(Item {
-            job,
-            path,
-            order: items.len(),
-        });
+        items.push(Item { job, path, order });
     }
+    if !config.sequential {
+        // Largest first, each thread taking the next item as it comes free: one big progressive
+        // JPEG started last would otherwise leave the other cores idle at the end.
+        items.sort_by_cached_key(|item| Reverse(fs::metadata(&item.path).map_or(0, |m| m.len())));
+    }
+    let count = items.len();
+    let (outcomes, resize) = resize_items(items.into_iter(), count, config, progress)?;
+    Ok(report(config, work, download, resize, outcomes, failures))
+}
 
-    let resize_threads = if config.sequential {
+/// Both phases at once: each download, as it lands, goes straight to the resize pool.
+fn overlapped(config: &Config, progress: &dyn Progress, work: &Work) -> Result<Report, RunError> {
+    let (sender, receiver) = mpsc::channel();
+    let mut tasks = Vec::new();
+    let mut task_orders = Vec::new();
+    for (order, (index, task)) in work.todo.iter().enumerate() {
+        let job = &work.jobs[*index];
+        match task {
+            None => {
+                let path = ready_path(job, config);
+                let _ = sender.send(Item { job, path, order });
+            }
+            Some(task) => {
+                tasks.push(task.clone());
+                task_orders.push((order, job));
+            }
+        }
+    }
+    let threads = download_threads(config);
+    thread::scope(|scope| {
+        let downloads = scope.spawn(move || {
+            progress.phase_started(Phase::Download, tasks.len());
+            let started = Instant::now();
+            let on_done = |i: usize, result: &Result<u64, Failure>| {
+                if result.is_ok() {
+                    let (order, job) = task_orders[i];
+                    let path = tasks[i].dest.clone();
+                    // The resize side only stops listening if it failed to start.
+                    let _ = sender.send(Item { job, path, order });
+                }
+            };
+            let fetched = if tasks.is_empty() {
+                Vec::new()
+            } else {
+                let fetcher = Fetcher::new(&config.net);
+                download::download_each(
+                    &tasks,
+                    threads,
+                    &fetcher,
+                    progress,
+                    &config.cancel,
+                    &on_done,
+                )
+            };
+            let seconds = started.elapsed();
+            drop(sender);
+            progress.phase_finished(Phase::Download);
+            (fetched, seconds)
+        });
+        let resized = resize_items(receiver.into_iter(), work.todo.len(), config, progress);
+        let (fetched, seconds) = downloads.join().expect("the download thread panicked");
+        let (outcomes, resize) = resized?;
+        let mut download = DownloadReport {
+            seconds,
+            threads,
+            cached: work.cached,
+            ..DownloadReport::default()
+        };
+        let mut failures = work.failures.clone();
+        for result in fetched.into_iter().flatten() {
+            match result {
+                Ok(bytes) => {
+                    download.ok += 1;
+                    download.bytes += bytes;
+                }
+                Err(failure) => {
+                    download.failed += 1;
+                    failures.push(failure);
+                }
+            }
+        }
+        Ok(report(config, work, download, resize, outcomes, failures))
+    })
+}
+
+/// Phase two over `items` as they come: on one thread with `--sequential`, else on the rayon
+/// pool, each thread taking the next item as it comes free and reusing its own `Resizer`.
+fn resize_items<'a>(
+    items: impl Iterator<Item = Item<'a>> + Send,
+    count: usize,
+    config: &Config,
+    progress: &dyn Progress,
+) -> Result<(Vec<Outcome>, ResizeReport), RunError> {
+    let threads = if config.sequential {
         1
     } else {
         config.resize_threads
     };
-    progress.phase_started(Phase::Resize, items.len());
+    progress.phase_started(Phase::Resize, count);
     let started = Instant::now();
-    let process = |thumbnailer: &mut Thumbnailer, item: &Item| {
+    let busy = AtomicU64::new(0);
+    let process = |thumbnailer: &mut Thumbnailer, item: Item| -> Outcome {
         if config.cancel.load(Ordering::Relaxed) {
-            return None;
+            return (item.order, None);
         }
-        let result = thumbnails_for(item, config, thumbnailer);
+        let began = Instant::now();
+        let result = thumbnails_for(&item, config, thumbnailer);
+        busy.fetch_add(began.elapsed().as_nanos() as u64, Ordering::Relaxed);
         match &result {
             Ok(done) => {
                 progress.log(&format!(
@@ -185,43 +341,45 @@ pub fn run(config: &Config, progress: &dyn Progress) -> Result<Report, RunError>
             }
             Err(failure) => progress.item_failed(Phase::Resize, failure),
         }
-        Some(result)
+        (item.order, Some(result))
     };
-    let outcomes: Vec<(usize, Option<Result<Done, Failure>>)> = if config.sequential {
+    let mut outcomes: Vec<Outcome> = if config.sequential {
         let mut thumbnailer = Thumbnailer::default();
-        items
-            .iter()
-            .map(|item| (item.order, process(&mut thumbnailer, item)))
-            .collect()
+        items.map(|item| process(&mut thumbnailer, item)).collect()
     } else {
-        // Largest first, each thread taking the next item as it comes free: one big progressive
-        // JPEG started last would otherwise leave the other cores idle at the end.
-        items.sort_by_cached_key(|item| Reverse(fs::metadata(&item.path).map_or(0, |m| m.len())));
         let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(resize_threads)
+            .num_threads(threads)
             .thread_name(|i| format!("resize-{i}"))
             .build()
-            .map_err(|e| RunError::Pool(resize_threads, e))?;
-        let mut outcomes: Vec<_> = pool.install(|| {
+            .map_err(|e| RunError::Pool(threads, e))?;
+        pool.install(|| {
             items
-                .iter()
                 .par_bridge()
-                .map_init(Thumbnailer::default, |t, item| {
-                    (item.order, process(t, item))
-                })
+                .map_init(Thumbnailer::default, process)
                 .collect()
-        });
-        outcomes.sort_by_key(|(order, _)| *order);
-        outcomes
+        })
     };
-    let mut resize = ResizeReport {
+    outcomes.sort_by_key(|(order, _)| *order);
+    progress.phase_finished(Phase::Resize);
+    let resize = ResizeReport {
         seconds: started.elapsed(),
-        threads: resize_threads,
-        skipped,
+        busy_seconds: Duration::from_nanos(busy.into_inner()) / threads as u32,
+        threads,
         ..ResizeReport::default()
     };
-    progress.phase_finished(Phase::Resize);
+    Ok((outcomes, resize))
+}
 
+/// Counts the outcomes into the report.
+fn report(
+    config: &Config,
+    work: &Work,
+    download: DownloadReport,
+    mut resize: ResizeReport,
+    outcomes: Vec<Outcome>,
+    mut failures: Vec<Failure>,
+) -> Report {
+    resize.skipped = work.skipped;
     let mut pixels = 0u64;
     for (_, outcome) in outcomes {
         match outcome {
@@ -238,91 +396,16 @@ pub fn run(config: &Config, progress: &dyn Progress) -> Result<Report, RunError>
         }
     }
     resize.megapixels = pixels as f64 / 1e6;
-
-    Ok(Report {
+    Report {
         shard: config.shard,
         sequential: config.sequential,
+        overlapped: config.overlap && !config.sequential,
         interrupted: config.cancel.load(Ordering::Relaxed),
+        total_seconds: Duration::ZERO,
         download,
         resize,
         failures,
-    })
-}
-
-/// What `--dry-run` found: how many inputs in all, and of this shard's, how many are done.
-pub struct DryRun {
-    pub inputs: usize,
-    pub planned: usize,
-    pub done: usize,
-    pub failed: usize,
-}
-
-/// Prints the plan, one tab-separated line per input of this shard (status, shard, input,
-/// incoming file, thumbnail pattern), without fetching, decoding or writing anything.
-pub fn dry_run(config: &Config, out: &mut dyn std::io::Write) -> Result<DryRun, RunError> {
-    let shard = config
-        .shard
-        .map_or_else(|| "-".to_string(), |s| s.to_string());
-    let widths: Vec<String> = config.spec.widths.iter().map(u32::to_string).collect();
-    let pattern = format!("_{{{}}}.*", widths.join(","));
-    let (mut planned, mut done, mut failed) = (0, 0, 0);
-    let mut write_error = None;
-    let inputs = plan::plan(&config.inputs, config.shard, |item| {
-        let line = match item {
-            Planned::Job(job) => {
-                planned += 1;
-                let status = if thumbnails_exist(&job, config) {
-                    done += 1;
-                    "done"
-                } else {
-                    "todo"
-                };
-                let incoming = job.incoming_name.as_ref().map_or_else(
-                    || "-".to_string(),
-                    |n| config.incoming_dir.join(n).display().to_string(),
-                );
-                let thumbs = config.out_dir.join(format!("{}{pattern}", job.stem));
-                format!(
-                    "{status}\t{shard}\t{}\t{incoming}\t{}",
-                    job.input,
-                    thumbs.display()
-                )
-            }
-            Planned::Failed(failure) => {
-                failed += 1;
-                format!("error\t{shard}\t{}\t-\t{}", failure.input, failure.error)
-            }
-        };
-        if write_error.is_none() {
-            write_error = writeln!(out, "{line}").err();
-        }
-    })
-    .map_err(RunError::List)?;
-    // A closed stdout (`| head`) ends the listing early; that is the reader's choice, not a fault.
-    let _ = write_error;
-    Ok(DryRun {
-        inputs,
-        planned,
-        done,
-        failed,
-    })
-}
-
-/// Whether every thumbnail of `job` is already in the output folder. With the format following
-/// the input's content, any of the formats we write counts.
-fn thumbnails_exist(job: &Job, config: &Config) -> bool {
-    let formats = match config.spec.format {
-        Some(format) => vec![format],
-        None => vec![OutputFormat::Jpeg, OutputFormat::Png, OutputFormat::WebP],
-    };
-    config.spec.widths.iter().all(|&width| {
-        formats.iter().any(|&format| {
-            config
-                .out_dir
-                .join(output::file_name(&job.stem, width, format))
-                .is_file()
-        })
-    })
+    }
 }
 
 /// Reads, decodes, resizes and writes one image.

@@ -15,7 +15,9 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::Config;
 use crate::inputs::{expand_one, fnv1a, safe_name, Source};
+use crate::output;
 use crate::report::Failure;
 
 /// Where the inputs come from: the command line, then a list file (one input per line, blank
@@ -180,6 +182,69 @@ pub fn plan(
         }
     }
     Ok(distinct)
+}
+
+/// What `--dry-run` found: how many inputs in all, and of this shard's, how many are done.
+pub struct DryRun {
+    pub inputs: usize,
+    pub planned: usize,
+    pub done: usize,
+    pub failed: usize,
+}
+
+/// Prints the plan, one tab-separated line per input of this shard (status, shard, input,
+/// incoming file, thumbnail pattern), without fetching, decoding or writing anything.
+pub fn dry_run(config: &Config, out: &mut dyn std::io::Write) -> io::Result<DryRun> {
+    let shard = config
+        .shard
+        .map_or_else(|| "-".to_string(), |s| s.to_string());
+    let widths: Vec<String> = config.spec.widths.iter().map(u32::to_string).collect();
+    let pattern = format!("_{{{}}}.*", widths.join(","));
+    let (mut planned, mut done, mut failed) = (0, 0, 0);
+    let mut write_error = None;
+    let inputs = plan(&config.inputs, config.shard, |item| {
+        let line = match item {
+            Planned::Job(job) => {
+                planned += 1;
+                let status = if output::thumbnails_exist(
+                    &config.out_dir,
+                    &job.stem,
+                    &config.spec.widths,
+                    config.spec.format,
+                ) {
+                    done += 1;
+                    "done"
+                } else {
+                    "todo"
+                };
+                let incoming = job.incoming_name.as_ref().map_or_else(
+                    || "-".to_string(),
+                    |n| config.incoming_dir.join(n).display().to_string(),
+                );
+                let thumbs = config.out_dir.join(format!("{}{pattern}", job.stem));
+                format!(
+                    "{status}\t{shard}\t{}\t{incoming}\t{}",
+                    job.input,
+                    thumbs.display()
+                )
+            }
+            Planned::Failed(failure) => {
+                failed += 1;
+                format!("error\t{shard}\t{}\t-\t{}", failure.input, failure.error)
+            }
+        };
+        if write_error.is_none() {
+            write_error = writeln!(out, "{line}").err();
+        }
+    })?;
+    // A closed stdout (`| head`) ends the listing early; that is the reader's choice, not a fault.
+    let _ = write_error;
+    Ok(DryRun {
+        inputs,
+        planned,
+        done,
+        failed,
+    })
 }
 
 #[cfg(test)]

@@ -90,7 +90,8 @@ pub struct Console {
     quiet: bool,
     start: Instant,
     log_file: Option<Mutex<File>>,
-    current: Mutex<Option<(Phase, ProgressBar, u64)>>,
+    /// One bar per running phase (both at once with `--overlap`), with its byte count.
+    shown: Mutex<Vec<(Phase, ProgressBar, u64)>>,
 }
 
 impl Console {
@@ -110,7 +111,7 @@ impl Console {
             quiet,
             start: Instant::now(),
             log_file: log_file.map(Mutex::new),
-            current: Mutex::new(None),
+            shown: Mutex::new(Vec::new()),
         }
     }
 
@@ -159,44 +160,45 @@ impl Progress for Console {
             }
         }
         bar.enable_steady_tick(Duration::from_millis(200));
-        *self.current.lock().expect("progress lock") = Some((phase, bar, 0));
+        self.shown
+            .lock()
+            .expect("progress lock")
+            .push((phase, bar, 0));
         self.log(&format!("{phase} phase: {items} items queued"));
     }
 
     fn item_finished(&self, phase: Phase, bytes: u64) {
-        if let Some((current, bar, total)) = self.current.lock().expect("progress lock").as_mut() {
-            if *current == phase {
-                bar.inc(1);
-                if phase == Phase::Download {
-                    *total += bytes;
-                    let secs = bar.elapsed().as_secs_f64().max(1e-3);
-                    let mb = *total as f64 / 1e6;
-                    bar.set_message(format!("{mb:.1} MB, {:.1} MB/s", mb / secs));
-                }
+        let mut shown = self.shown.lock().expect("progress lock");
+        if let Some((_, bar, total)) = shown.iter_mut().find(|(p, _, _)| *p == phase) {
+            bar.inc(1);
+            if phase == Phase::Download {
+                *total += bytes;
+                let secs = bar.elapsed().as_secs_f64().max(1e-3);
+                let mb = *total as f64 / 1e6;
+                bar.set_message(format!("{mb:.1} MB, {:.1} MB/s", mb / secs));
             }
         }
     }
 
     fn item_failed(&self, phase: Phase, failure: &Failure) {
-        if let Some((current, bar, _)) = self.current.lock().expect("progress lock").as_ref() {
-            if *current == phase {
-                bar.inc(1);
-            }
+        let shown = self.shown.lock().expect("progress lock");
+        if let Some((_, bar, _)) = shown.iter().find(|(p, _, _)| *p == phase) {
+            bar.inc(1);
         }
+        drop(shown);
         let text = format!("thumbnail-maker: {failure}");
         self.line(&text);
         self.to_file(&self.stamp(&text));
     }
 
     fn phase_finished(&self, phase: Phase) {
-        let mut current = self.current.lock().expect("progress lock");
-        if let Some((p, bar, _)) = current.take() {
-            if p == phase {
-                bar.finish_and_clear();
-                self.multi.remove(&bar);
-            }
+        let mut shown = self.shown.lock().expect("progress lock");
+        if let Some(i) = shown.iter().position(|(p, _, _)| *p == phase) {
+            let (_, bar, _) = shown.remove(i);
+            bar.finish_and_clear();
+            self.multi.remove(&bar);
         }
-        drop(current);
+        drop(shown);
         self.log(&format!("{phase} phase finished"));
     }
 

@@ -96,6 +96,10 @@ pub struct ResizeReport {
     pub failed: usize,
     /// Inputs whose thumbnails all existed already (a re-run), left alone.
     pub skipped: usize,
+    /// Time the resize threads spent working, per thread: with `--overlap` the phase's wall time
+    /// includes waiting for downloads, this does not.
+    #[serde(serialize_with = "seconds", deserialize_with = "from_seconds", default)]
+    pub busy_seconds: Duration,
     /// Pixels of the inputs, in millions: the work the phase did.
     pub megapixels: f64,
 }
@@ -105,8 +109,14 @@ pub struct Report {
     /// The shard this run did, when it did one.
     pub shard: Option<crate::plan::Shard>,
     pub sequential: bool,
+    /// Both phases ran at once (`--overlap`).
+    #[serde(default)]
+    pub overlapped: bool,
     /// Stopped early by Ctrl-C: what was not started is neither done nor failed.
     pub interrupted: bool,
+    /// The whole run, end to end.
+    #[serde(serialize_with = "seconds", deserialize_with = "from_seconds", default)]
+    pub total_seconds: Duration,
     pub download: DownloadReport,
     pub resize: ResizeReport,
     pub failures: Vec<Failure>,
@@ -193,6 +203,14 @@ impl fmt::Display for Report {
             r.megapixels,
             per_second(r.megapixels, r.seconds),
         )?;
+        if self.overlapped {
+            writeln!(
+                f,
+                "total     {:>7.3} s  phases overlapped; resize threads busy {:.3} s",
+                self.total_seconds.as_secs_f64(),
+                r.busy_seconds.as_secs_f64()
+            )?;
+        }
         if d.cached + r.skipped > 0 {
             writeln!(
                 f,
@@ -223,7 +241,9 @@ mod tests {
         Report {
             shard: None,
             sequential: false,
+            overlapped: false,
             interrupted: false,
+            total_seconds: Duration::from_millis(760),
             download: DownloadReport {
                 seconds: Duration::from_millis(500),
                 threads: 8,
@@ -239,6 +259,7 @@ mod tests {
                 thumbnails: 9,
                 failed: 0,
                 skipped: 0,
+                busy_seconds: Duration::from_millis(240),
                 megapixels: 12.0,
             },
             failures: vec![Failure {

@@ -316,3 +316,52 @@ fn bad_usage_exits_2_with_a_clear_message() {
         "a usage error writes nothing"
     );
 }
+
+#[test]
+fn overlap_resizes_while_downloads_go_on_and_writes_the_same_files() {
+    let paths = ["/a.jpg", "/b.jpg", "/c.jpg", "/d.jpg"];
+    let server = serve(
+        paths
+            .iter()
+            .map(|p| (*p, Route::file(p, sample("wine.jpg"))))
+            .collect(),
+        Duration::from_millis(300),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mut overlapped = tm_bare(dir.path());
+    overlapped
+        .args([
+            "--overlap",
+            "-d",
+            "1",
+            "-o",
+            "ov",
+            "--incoming",
+            "in-ov",
+            "--log-file",
+            "log.txt",
+        ])
+        .args(paths.iter().map(|p| server.url(p)));
+    let run = run_json(overlapped);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert_eq!(run.json["overlapped"], true);
+    let log = std::fs::read_to_string(dir.path().join("log.txt")).unwrap();
+    let first_resize = log.find("resized ").expect("resize lines in the log");
+    let last_fetch = log.rfind("fetched ").expect("fetch lines in the log");
+    assert!(
+        first_resize < last_fetch,
+        "nothing was resized before the downloads ended:\n{log}"
+    );
+
+    let mut in_turn = tm_bare(dir.path());
+    in_turn
+        .args(["-d", "4", "-o", "turn", "--incoming", "in-turn"])
+        .args(paths.iter().map(|p| server.url(p)));
+    assert_eq!(run_json(in_turn).status, 0);
+    let (a, b) = (
+        files(&dir.path().join("ov")),
+        files(&dir.path().join("turn")),
+    );
+    assert_eq!(a.len(), 12);
+    assert!(a == b, "overlapped and in-turn outputs differ");
+}
