@@ -8,6 +8,7 @@
 
 use std::cmp::Reverse;
 use std::fs;
+use std::panic::{self, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
@@ -329,7 +330,17 @@ fn resize_items<'a>(
             return (item.order, None);
         }
         let began = Instant::now();
-        let result = thumbnails_for(&item, config, thumbnailer);
+        // A panic anywhere in one image's work is a bug, but it must cost only that image.
+        let result = panic::catch_unwind(AssertUnwindSafe(|| {
+            thumbnails_for(&item, config, thumbnailer)
+        }))
+        .unwrap_or_else(|_| {
+            Err(Failure {
+                input: item.job.input.clone(),
+                stage: Stage::Resize,
+                error: "internal error (a bug in thumbnail-maker; please report it)".into(),
+            })
+        });
         busy.fetch_add(began.elapsed().as_nanos() as u64, Ordering::Relaxed);
         match &result {
             Ok(done) => {

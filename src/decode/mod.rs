@@ -9,7 +9,10 @@
 
 pub mod jpeg;
 
+use std::cell::Cell;
 use std::io::Cursor;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::Once;
 
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, Limits};
@@ -67,6 +70,9 @@ pub enum DecodeError {
     Jpeg(String),
     #[error("truncated JPEG: the data stops before its end marker (--allow-partial accepts it)")]
     Truncated,
+    /// The decoder crate panicked on this input (a bug of theirs, caught here).
+    #[error("malformed image: the {0:?} decoder gave up ({1})")]
+    Malformed(ImageFormat, String),
 }
 
 fn mp(pixels: u64) -> String {
@@ -96,6 +102,20 @@ pub fn decode(bytes: &[u8], options: &DecodeOptions) -> Result<Decoded, DecodeEr
             });
         }
     }
+    // Decoders are meant to return errors, but fuzzing found image-webp 0.2.4 panicking on a
+    // malformed file; a panic here must fail this image, not the whole run.
+    match quietly(|| decode_general(bytes, format, options)) {
+        Ok(result) => result,
+        Err(message) => Err(DecodeError::Malformed(format, message)),
+    }
+}
+
+/// Decoding through `image`, for every format but the JPEGs that `jpeg` takes.
+fn decode_general(
+    bytes: &[u8],
+    format: ImageFormat,
+    options: &DecodeOptions,
+) -> Result<Decoded, DecodeError> {
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     let mut limits = Limits::default();
     // Decoders allocate their own working memory too (zune-jpeg, png's inflate window); the
@@ -122,6 +142,35 @@ pub fn decode(bytes: &[u8], options: &DecodeOptions) -> Result<Decoded, DecodeEr
         image: to_8_bit(image),
         format,
         source_pixels: u64::from(width) * u64::from(height),
+    })
+}
+
+thread_local! {
+    /// Set while a decoder runs under [`quietly`], so the panic hook keeps its message to itself.
+    static CATCHING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f`, turning a panic into `Err(message)` without the panic hook printing a backtrace
+/// for it: the failure is reported once, as the image's error. Panics anywhere else still print.
+pub(crate) fn quietly<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        let default = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if !CATCHING.with(Cell::get) {
+                default(info);
+            }
+        }));
+    });
+    let was = CATCHING.with(|c| c.replace(true));
+    let result = panic::catch_unwind(AssertUnwindSafe(f));
+    CATCHING.with(|c| c.set(was));
+    result.map_err(|payload| {
+        payload
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "panic".to_string())
     })
 }
 
@@ -222,6 +271,7 @@ fn to_8_bit(image: DynamicImage) -> DynamicImage {
 #[cfg(test)]
 mod tests {
     use super::{decode, sniff, DecodeError, DecodeOptions};
+    use image::ImageFormat;
 
     #[test]
     fn html_and_empty_content_are_named() {
@@ -291,6 +341,25 @@ mod tests {
         assert_eq!(webp_orientation(hostile), Orientation::NoTransforms);
         let decoded = decode(hostile, &DecodeOptions::default()).unwrap();
         assert_eq!((decoded.image.width(), decoded.image.height()), (128, 128));
+    }
+
+    #[test]
+    fn a_decoder_panic_becomes_this_images_error() {
+        // Regression (fuzzing): image-webp 0.2.4 indexes out of range on this file.
+        let bytes =
+            include_bytes!("../../tests/fixtures/fuzz_webp_panics_image_webp_should_fail.webp");
+        let err = decode(bytes, &DecodeOptions::default())
+            .err()
+            .expect("must fail");
+        assert!(
+            matches!(err, DecodeError::Malformed(ImageFormat::WebP, _)),
+            "{err}"
+        );
+        assert!(
+            err.to_string()
+                .starts_with("malformed image: the WebP decoder gave up"),
+            "{err}"
+        );
     }
 
     #[test]
