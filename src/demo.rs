@@ -75,5 +75,7 @@ pub fn run(
     ));
     config.inputs = crate::plan::InputSource::from_args(urls);
     config.net.env_proxy = false;
+    // A demo always runs both phases; thumbnails from an earlier demo are not a reason to skip.
+    config.force = true;
     Ok(pipeline::run(&config, progress)?)
 }

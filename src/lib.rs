@@ -61,6 +61,7 @@ pub enum ThumbnailError {
 impl ThumbnailError {
     pub fn stage(&self) -> Stage {
         match self {
+            ThumbnailError::Decode(DecodeError::Read(_)) => Stage::Input,
             ThumbnailError::Decode(_) => Stage::Decode,
             ThumbnailError::Resize(_) => Stage::Resize,
             ThumbnailError::Encode(_) => Stage::Write,
@@ -86,17 +87,38 @@ pub fn make_thumbnails(
     spec: &ThumbnailSpec,
     thumbnailer: &mut Thumbnailer,
 ) -> Result<Thumbnails, ThumbnailError> {
-    let widths = &spec.widths;
-    let options = DecodeOptions {
-        target_width: widths.iter().copied().max(),
+    let decoded = decode::decode(bytes, &decode_options(spec))?;
+    thumbnails_of(decoded, spec, thumbnailer)
+}
+
+/// [`make_thumbnails`] for a file on disk; a large JPEG is decoded without being held in memory.
+pub fn make_thumbnails_from_file(
+    path: &std::path::Path,
+    spec: &ThumbnailSpec,
+    thumbnailer: &mut Thumbnailer,
+) -> Result<Thumbnails, ThumbnailError> {
+    let decoded = decode::decode_file(path, &decode_options(spec))?;
+    thumbnails_of(decoded, spec, thumbnailer)
+}
+
+/// The decoder is told the widest thumbnail, so JPEGs can shrink while they load.
+fn decode_options(spec: &ThumbnailSpec) -> DecodeOptions {
+    DecodeOptions {
+        target_width: spec.widths.iter().copied().max(),
         ..spec.decode
-    };
-    let decoded = decode::decode(bytes, &options)?;
+    }
+}
+
+fn thumbnails_of(
+    decoded: decode::Decoded,
+    spec: &ThumbnailSpec,
+    thumbnailer: &mut Thumbnailer,
+) -> Result<Thumbnails, ThumbnailError> {
     let format = spec
         .format
         .unwrap_or_else(|| OutputFormat::for_input(decoded.format));
-    let mut thumbnails = Vec::with_capacity(widths.len());
-    for &width in widths {
+    let mut thumbnails = Vec::with_capacity(spec.widths.len());
+    for &width in &spec.widths {
         let image = thumbnailer.resize(&decoded.image, width, spec.enlarge)?;
         thumbnails.push(Thumbnail {
             requested_width: width,

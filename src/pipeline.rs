@@ -426,8 +426,7 @@ fn thumbnails_for(
     thumbnailer: &mut Thumbnailer,
 ) -> Result<Done, Failure> {
     let input = item.job.input.as_str();
-    let bytes = fs::read(&item.path).map_err(|e| Failure::new(input, Stage::Input, &e))?;
-    let made = crate::make_thumbnails(&bytes, &config.spec, thumbnailer)
+    let made = crate::make_thumbnails_from_file(&item.path, &config.spec, thumbnailer)
         .map_err(|e| Failure::new(input, e.stage(), &e))?;
     for thumb in &made.thumbnails {
         let name = output::file_name(&item.job.stem, thumb.requested_width, thumb.format);

@@ -7,16 +7,17 @@ use std::fmt::Write as _;
 
 use super::table::PhaseTable;
 
-const WIDTH: f64 = 640.0;
+const WIDTH: f64 = 680.0;
 const HEIGHT: f64 = 420.0;
 const LEFT: f64 = 60.0;
-const RIGHT: f64 = 150.0;
+const RIGHT: f64 = 190.0;
 const TOP: f64 = 40.0;
 const BOTTOM: f64 = 50.0;
 const COLOURS: [&str; 4] = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"];
 
-/// Speedup (y) against threads (x, log scale), one line per phase, and y = x dashed. For
-/// downloads the ideal's speedup (ideal at the fewest threads over ideal at N) is dotted.
+/// Speedup (y) against threads (x), both on log scales so that perfect scaling (y = x, dashed)
+/// is a straight diagonal; one line per phase. For downloads the ideal's speedup (ideal at the
+/// fewest threads over ideal at N) is dotted.
 pub fn speedup_svg(tables: &[PhaseTable], title: &str) -> String {
     let max_threads = tables
         .iter()
@@ -24,17 +25,16 @@ pub fn speedup_svg(tables: &[PhaseTable], title: &str) -> String {
         .max()
         .unwrap_or(1)
         .max(2) as f64;
-    let max_speedup = tables
-        .iter()
-        .flat_map(|t| t.rows.iter().map(|r| r.speedup))
-        .fold(1.0, f64::max)
-        .max(2.0);
-    let y_max = max_speedup.min(max_threads) * 1.1;
+    let speedups = || tables.iter().flat_map(|t| t.rows.iter().map(|r| r.speedup));
+    let y_lo = speedups().fold(1.0, f64::min).max(1.0 / 64.0);
+    let y_hi = speedups().fold(max_threads, f64::max);
     let plot_w = WIDTH - LEFT - RIGHT;
     let plot_h = HEIGHT - TOP - BOTTOM;
     let x = |threads: f64| LEFT + threads.log2() / max_threads.log2() * plot_w;
-    let y = |speedup: f64| TOP + plot_h - speedup.min(y_max) / y_max * plot_h;
-
+    let y = |speedup: f64| {
+        let s = speedup.clamp(y_lo, y_hi);
+        TOP + plot_h - (s / y_lo).log2() / (y_hi / y_lo).log2() * plot_h
+    };
     let mut svg = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{HEIGHT}\" \
          viewBox=\"0 0 {WIDTH} {HEIGHT}\" font-family=\"sans-serif\" font-size=\"12\">\n\
@@ -63,9 +63,8 @@ pub fn speedup_svg(tables: &[PhaseTable], title: &str) -> String {
         );
         t *= 2.0;
     }
-    let step = (y_max / 8.0).ceil().max(1.0);
-    let mut s = 0.0;
-    while s <= y_max {
+    let mut s = y_lo.log2().ceil().exp2();
+    while s <= y_hi * 1.0001 {
         let _ = writeln!(
             svg,
             "<line x1=\"{LEFT}\" y1=\"{0}\" x2=\"{1}\" y2=\"{0}\" stroke=\"#eee\"/>\
@@ -75,7 +74,7 @@ pub fn speedup_svg(tables: &[PhaseTable], title: &str) -> String {
             LEFT - 6.0,
             y(s) + 4.0
         );
-        s += step;
+        s *= 2.0;
     }
     let _ = writeln!(
         svg,
@@ -91,8 +90,8 @@ pub fn speedup_svg(tables: &[PhaseTable], title: &str) -> String {
         "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#999\" stroke-dasharray=\"6 4\"/>",
         x(1.0),
         y(1.0),
-        x(y_max.min(max_threads)),
-        y(y_max.min(max_threads))
+        x(max_threads),
+        y(max_threads)
     );
     let mut legend = vec![("linear (y = x)".to_string(), "#999", "6 4")];
     for (i, table) in tables.iter().enumerate() {

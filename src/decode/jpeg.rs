@@ -8,7 +8,10 @@
 //! pixels to work with. CMYK and YCCK files are left to `image`, which gets Adobe's inverted inks
 //! right.
 
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::panic::{self, AssertUnwindSafe};
+use std::path::Path;
 
 use image::metadata::Orientation;
 use image::{DynamicImage, GrayImage, RgbImage};
@@ -32,9 +35,52 @@ type Scaled = (DynamicImage, u64);
 /// Decodes a JPEG, scaled for `options.target_width` and turned upright. `Ok(None)` means this
 /// file is better decoded by the general path (CMYK and YCCK colour).
 pub fn decode(bytes: &[u8], options: &DecodeOptions) -> Result<Option<Scaled>, DecodeError> {
+    decode_from(bytes, options)
+}
+
+/// How much of a file is read first: enough for the headers of nearly every JPEG.
+const HEAD: usize = 64 * 1024;
+/// How much of a file's end is searched for the end-of-image marker.
+const TAIL: u64 = 4096;
+
+/// Decodes a large JPEG straight from its file, without holding the file in memory (a 16 MB
+/// camera file is 16 MB less at the peak). `Ok(None)` means: read the file whole and use
+/// [`decode`] (a small file, headers over 64 KB, data after the end marker, CMYK).
+pub fn decode_file(
+    path: &Path,
+    head: &[u8],
+    options: &DecodeOptions,
+) -> Result<Option<Scaled>, DecodeError> {
+    let read_err = |e: io::Error| DecodeError::Read(e.to_string());
+    let mut file = File::open(path).map_err(read_err)?;
+    let length = file.metadata().map_err(read_err)?.len();
+    if head.len() < HEAD || length <= HEAD as u64 {
+        return Ok(None);
+    }
+    let Some(scan) = first_scan(head) else {
+        return Ok(None);
+    };
+    if !options.allow_truncated {
+        let from = (length.saturating_sub(TAIL)).max(scan as u64);
+        file.seek(SeekFrom::Start(from)).map_err(read_err)?;
+        let mut tail = Vec::with_capacity(TAIL as usize);
+        file.read_to_end(&mut tail).map_err(read_err)?;
+        if !tail.windows(2).any(|w| w == [0xFF, 0xD9]) {
+            // Truncated, or data after the marker: the whole-file check decides.
+            return Ok(None);
+        }
+    }
+    file.seek(SeekFrom::Start(0)).map_err(read_err)?;
+    decode_from(BufReader::with_capacity(HEAD, file), options)
+}
+
+fn decode_from<R: BufRead>(
+    reader: R,
+    options: &DecodeOptions,
+) -> Result<Option<Scaled>, DecodeError> {
     // libjpeg reports fatal errors by unwinding out of its callbacks; the mozjpeg crate turns
     // them into a panic payload with the message, without calling the panic hook.
-    match panic::catch_unwind(AssertUnwindSafe(|| decode_inner(bytes, options))) {
+    match panic::catch_unwind(AssertUnwindSafe(|| decode_inner(reader, options))) {
         Ok(result) => result,
         Err(payload) => {
             let message = payload
@@ -51,11 +97,14 @@ pub fn decode(bytes: &[u8], options: &DecodeOptions) -> Result<Option<Scaled>, D
     }
 }
 
-fn decode_inner(bytes: &[u8], options: &DecodeOptions) -> Result<Option<Scaled>, DecodeError> {
+fn decode_inner<R: BufRead>(
+    reader: R,
+    options: &DecodeOptions,
+) -> Result<Option<Scaled>, DecodeError> {
     let io_err = |e: std::io::Error| DecodeError::Jpeg(e.to_string());
     let mut jpeg = Decompress::builder()
         .with_markers(&[Marker::APP(1)])
-        .from_mem(bytes)
+        .from_reader(reader)
         .map_err(io_err)?;
     let (width, height) = (jpeg.width() as u32, jpeg.height() as u32);
     super::check_dimensions(width, height, options)?;

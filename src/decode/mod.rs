@@ -10,8 +10,9 @@
 pub mod jpeg;
 
 use std::cell::Cell;
-use std::io::Cursor;
+use std::io::{Cursor, Read};
 use std::panic::{self, AssertUnwindSafe};
+use std::path::Path;
 use std::sync::Once;
 
 use image::metadata::Orientation;
@@ -70,6 +71,8 @@ pub enum DecodeError {
     Jpeg(String),
     #[error("truncated JPEG: the data stops before its end marker (--allow-partial accepts it)")]
     Truncated,
+    #[error("cannot read the file: {0}")]
+    Read(String),
     /// The decoder crate panicked on this input (a bug of theirs, caught here).
     #[error("malformed image: the {0:?} decoder gave up ({1})")]
     Malformed(ImageFormat, String),
@@ -108,6 +111,30 @@ pub fn decode(bytes: &[u8], options: &DecodeOptions) -> Result<Decoded, DecodeEr
         Ok(result) => result,
         Err(message) => Err(DecodeError::Malformed(format, message)),
     }
+}
+
+/// Decodes what is in the file at `path`. Large JPEGs are decoded straight from the file; every
+/// other file is read whole and goes through [`decode`].
+pub fn decode_file(path: &Path, options: &DecodeOptions) -> Result<Decoded, DecodeError> {
+    let read_err = |e: std::io::Error| DecodeError::Read(e.to_string());
+    let mut file = std::fs::File::open(path).map_err(read_err)?;
+    let mut head = Vec::with_capacity(64 * 1024);
+    (&mut file)
+        .take(64 * 1024)
+        .read_to_end(&mut head)
+        .map_err(read_err)?;
+    if sniff(&head)? == ImageFormat::Jpeg {
+        if let Some((image, source_pixels)) = jpeg::decode_file(path, &head, options)? {
+            return Ok(Decoded {
+                image,
+                format: ImageFormat::Jpeg,
+                source_pixels,
+            });
+        }
+    }
+    let mut bytes = head;
+    file.read_to_end(&mut bytes).map_err(read_err)?;
+    decode(&bytes, options)
 }
 
 /// Decoding through `image`, for every format but the JPEGs that `jpeg` takes.

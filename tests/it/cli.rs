@@ -365,3 +365,30 @@ fn overlap_resizes_while_downloads_go_on_and_writes_the_same_files() {
     assert_eq!(a.len(), 12);
     assert!(a == b, "overlapped and in-turn outputs differ");
 }
+
+#[test]
+fn decoding_from_a_file_and_from_memory_make_the_same_thumbnails() {
+    use thumbnail_maker::resize::Thumbnailer;
+    use thumbnail_maker::{make_thumbnails, make_thumbnails_from_file, Config};
+    let dir = tempfile::tempdir().unwrap();
+    write_samples(dir.path());
+    let spec = Config::new(Default::default(), 1).spec;
+    for s in thumbnail_maker::samples::SAMPLES {
+        let mut t = Thumbnailer::default();
+        let from_memory = make_thumbnails(s.bytes, &spec, &mut t).unwrap();
+        let from_file = make_thumbnails_from_file(&dir.path().join(s.name), &spec, &mut t).unwrap();
+        assert_eq!(
+            from_memory.source_pixels, from_file.source_pixels,
+            "{}",
+            s.name
+        );
+        for (a, b) in from_memory.thumbnails.iter().zip(&from_file.thumbnails) {
+            assert!(
+                a.bytes == b.bytes,
+                "{} at {} px differs",
+                s.name,
+                a.requested_width
+            );
+        }
+    }
+}

@@ -181,3 +181,25 @@ fn a_truncated_local_jpeg_fails_clearly_unless_partial_images_are_allowed() {
     assert_eq!(lenient.status, 0, "{}", lenient.stderr);
     assert_eq!(lenient.json["resize"]["thumbnails"], 3);
 }
+
+#[test]
+fn a_large_truncated_jpeg_read_from_disk_is_caught_too() {
+    // Large enough (over 64 KB) to be decoded straight from the file, not from memory.
+    let whole = sample("seeding.jpg");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("cut.jpg"), &whole[..whole.len() * 6 / 10]).unwrap();
+    let strict = run_json({
+        let mut c = tm(dir.path());
+        c.arg("cut.jpg");
+        c
+    });
+    assert_eq!(strict.status, 1);
+    let error = strict.json["failures"][0]["error"].as_str().unwrap();
+    assert!(error.contains("truncated JPEG"), "{error}");
+    let lenient = run_json({
+        let mut c = tm(dir.path());
+        c.args(["--allow-partial", "cut.jpg"]);
+        c
+    });
+    assert_eq!(lenient.status, 0, "{}", lenient.stderr);
+}
