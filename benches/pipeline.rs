@@ -97,7 +97,7 @@ fn encode_alone(c: &mut Criterion) {
         group.bench_function(format!("{format:?}"), |b| {
             b.iter(|| {
                 for t in &thumbnails {
-                    encode(t, format, 80).expect("encodes");
+                    encode(t, format, 80, [255, 255, 255]).expect("encodes");
                 }
             })
         });

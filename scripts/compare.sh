@@ -59,9 +59,9 @@ O="$WORK/out"
 X="xargs -d '\\n' -a $WORK/list.txt"
 hyperfine --style basic --warmup 1 --runs "$RUNS" --export-json "$WORK/compare.json" \
   --export-markdown "$WORK/compare.md" \
-  -n "thumbnail-maker -t 1" "$TM -q -t 1 -o $O/tm1 ." \
-  -n "thumbnail-maker -t 2" "$TM -q -t 2 -o $O/tm2 ." \
-  -n "thumbnail-maker --sequential" "$TM -q --sequential -o $O/tmseq ." \
+  -n "thumbnail-maker -t 1" "$TM -q --force -t 1 -o $O/tm1 ." \
+  -n "thumbnail-maker -t 2" "$TM -q --force -t 2 -o $O/tm2 ." \
+  -n "thumbnail-maker --sequential" "$TM -q --force --sequential -o $O/tmseq ." \
   -n "pillow-draft-1p" "mkdir -p $O/pd1 && $X python3 $WORK/pillow_draft.py 1 $O/pd1" \
   -n "pillow-draft-2p" "mkdir -p $O/pd2 && $X python3 $WORK/pillow_draft.py 2 $O/pd2" \
   -n "vips-2p" "mkdir -p $O/v2 && $X -P2 -n4 env VIPS_CONCURRENCY=1 $WORK/vips3.sh $O/v2" \

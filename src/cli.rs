@@ -159,6 +159,9 @@ pub struct RunArgs {
     /// One download at a time, resizing on one thread: the baseline to compare with
     #[arg(long)]
     pub sequential: bool,
+    /// Colour that transparent pixels become in JPEG output, as RRGGBB hex
+    #[arg(long, value_name = "RRGGBB", default_value = "ffffff", value_parser = parse_colour)]
+    pub background: Colour,
     /// Keep images narrower than a width at their own size instead of enlarging them
     #[arg(long)]
     pub no_enlarge: bool,
@@ -255,6 +258,20 @@ fn parse_widths(text: &str) -> Result<Widths, String> {
 fn parse_counts(text: &str) -> Result<Counts, String> {
     let list = parse_list(text, 1024, "thread count", "1,2,4,8")?;
     Ok(Counts(list.into_iter().map(|n| n as usize).collect()))
+}
+
+/// An RGB colour.
+#[derive(Debug, Clone, Copy)]
+pub struct Colour(pub [u8; 3]);
+
+fn parse_colour(text: &str) -> Result<Colour, String> {
+    let hex = text.trim_start_matches('#');
+    let err = || format!("'{text}' is not a colour as RRGGBB hex (example: ffffff)");
+    if hex.len() != 6 || !hex.is_ascii() {
+        return Err(err());
+    }
+    let byte = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).map_err(|_| err());
+    Ok(Colour([byte(0)?, byte(2)?, byte(4)?]))
 }
 
 fn parse_margin(text: &str) -> Result<f32, String> {
@@ -534,6 +551,7 @@ fn config_from(run: &RunArgs, inputs: InputSource, env: &Env) -> Config {
     config.spec.format = run.format.output();
     config.spec.quality = run.quality;
     config.spec.enlarge = !run.no_enlarge;
+    config.spec.background = run.background.0;
     config.spec.decode.max_pixels = run.max_pixels;
     config.spec.decode.allow_truncated = run.allow_partial;
     config.spec.decode.shrink_margin = run.shrink_margin;
@@ -574,6 +592,13 @@ mod tests {
     #[test]
     fn argument_definitions_are_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn colours_are_six_hex_digits() {
+        assert_eq!(super::parse_colour("#ff8000").unwrap().0, [255, 128, 0]);
+        assert!(super::parse_colour("fff").is_err());
+        assert!(super::parse_colour("gggggg").is_err());
     }
 
     #[test]

@@ -52,6 +52,7 @@ impl Config {
                 format: None,
                 quality: 80,
                 enlarge: true,
+                background: [255, 255, 255],
                 decode: DecodeOptions::default(),
             },
             download_threads: 8,

@@ -78,6 +78,8 @@ pub struct ThumbnailSpec {
     pub quality: u8,
     /// Enlarge images narrower than a requested width (the default, as vipsthumbnail and sharp).
     pub enlarge: bool,
+    /// What transparent pixels become in a format without alpha (JPEG), as RGB.
+    pub background: [u8; 3],
     pub decode: DecodeOptions,
 }
 
@@ -125,7 +127,7 @@ fn thumbnails_of(
             width: image.width(),
             height: image.height(),
             format,
-            bytes: output::encode(&image, format, spec.quality)?,
+            bytes: output::encode(&image, format, spec.quality, spec.background)?,
         });
     }
     Ok(Thumbnails {

@@ -91,22 +91,24 @@ pub fn thumbnails_exist(
     })
 }
 
+/// Encodes `image` as `format`. JPEG has no alpha: a transparent image is flattened onto
+/// `background` (RGB) first, as vipsthumbnail and sharp do, instead of showing whatever colour
+/// its transparent pixels happen to store.
 pub fn encode(
     image: &DynamicImage,
     format: OutputFormat,
     quality: u8,
+    background: [u8; 3],
 ) -> Result<Vec<u8>, OutputError> {
     let mut out = Vec::with_capacity(16 * 1024);
     let result = match format {
         OutputFormat::Jpeg => {
-            // JPEG has no alpha; inputs that have it are flattened (only reachable via a future
-            // --format jpeg, since the format otherwise follows the input's).
             let encoder = JpegEncoder::new_with_quality(&mut out, quality);
             match image {
                 DynamicImage::ImageLuma8(_) | DynamicImage::ImageRgb8(_) => {
                     image.write_with_encoder(encoder)
                 }
-                other => DynamicImage::ImageRgb8(other.to_rgb8()).write_with_encoder(encoder),
+                other => flatten(other, background).write_with_encoder(encoder),
             }
         }
         OutputFormat::Png => image.write_with_encoder(PngEncoder::new(&mut out)),
@@ -120,6 +122,20 @@ pub fn encode(
     };
     result.map_err(|source| OutputError::Encode { format, source })?;
     Ok(out)
+}
+
+/// `image` composited over an opaque `background`.
+fn flatten(image: &DynamicImage, background: [u8; 3]) -> DynamicImage {
+    let mut rgba = image.to_rgba8();
+    let mut rgb = image::RgbImage::new(rgba.width(), rgba.height());
+    for (out, px) in rgb.pixels_mut().zip(rgba.pixels_mut()) {
+        let alpha = u32::from(px[3]);
+        for c in 0..3 {
+            let mixed = u32::from(px[c]) * alpha + u32::from(background[c]) * (255 - alpha);
+            out[c] = ((mixed + 127) / 255) as u8;
+        }
+    }
+    DynamicImage::ImageRgb8(rgb)
 }
 
 /// Writes `bytes` to `dir/name` through a temporary file in `dir` and an atomic rename.
@@ -237,10 +253,40 @@ mod tests {
     fn every_format_encodes_what_it_is_given() {
         let rgba = DynamicImage::ImageRgba8(RgbaImage::new(3, 2));
         for format in [OutputFormat::Jpeg, OutputFormat::Png, OutputFormat::WebP] {
-            let bytes = encode(&rgba, format, 80).unwrap();
+            let bytes = encode(&rgba, format, 80, [255, 255, 255]).unwrap();
             let back = image::load_from_memory(&bytes).unwrap();
             assert_eq!((back.width(), back.height()), (3, 2), "{format:?}");
         }
+    }
+
+    #[test]
+    fn transparency_is_flattened_onto_the_background_for_jpeg() {
+        use image::Rgba;
+        // Transparent black on the left, opaque red on the right.
+        let img = RgbaImage::from_fn(16, 8, |x, _| {
+            if x < 8 {
+                Rgba([0, 0, 0, 0])
+            } else {
+                Rgba([255, 0, 0, 255])
+            }
+        });
+        let bytes = encode(
+            &DynamicImage::ImageRgba8(img),
+            OutputFormat::Jpeg,
+            95,
+            [255, 255, 255],
+        )
+        .unwrap();
+        let back = image::load_from_memory(&bytes).unwrap().to_rgb8();
+        let (left, right) = (back.get_pixel(2, 4), back.get_pixel(13, 4));
+        assert!(
+            left.0.iter().all(|&c| c > 240),
+            "transparent became {left:?}, not white"
+        );
+        assert!(
+            right[0] > 230 && right[1] < 30 && right[2] < 30,
+            "{right:?}"
+        );
     }
 
     #[test]

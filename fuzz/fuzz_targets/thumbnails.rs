@@ -13,6 +13,7 @@ fuzz_target!(|data: &[u8]| {
         format: None,
         quality: 80,
         enlarge: true,
+        background: [255, 255, 255],
         decode: DecodeOptions {
             // Small enough that a fuzzer-made header cannot make libFuzzer's RSS limit trip
             // on a legitimate allocation.
