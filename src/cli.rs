@@ -93,8 +93,8 @@ pub struct BenchArgs {
     /// Write the tables as Markdown
     #[arg(long, value_name = "FILE")]
     pub export_markdown: Option<PathBuf>,
-    /// Draw speedup against threads for both phases, with the ideal, as SVG
-    #[arg(long, value_name = "FILE.svg")]
+    /// Draw speedup against threads for both phases, with the ideal, as SVG or PNG
+    #[arg(long, value_name = "FILE.svg|png")]
     pub plot: Option<PathBuf>,
     /// No progress bar
     #[arg(short, long)]
@@ -424,14 +424,19 @@ fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), CliError> {
 }
 
 fn bench(args: &BenchArgs, env: &Env) -> Result<Outcome, CliError> {
-    if let Some(plot) = &args.plot {
-        if plot.extension().and_then(|e| e.to_str()) != Some("svg") {
-            return Err(CliError::Usage(format!(
-                "--plot {}: charts are written as SVG; name the file .svg",
-                plot.display()
-            )));
-        }
-    }
+    let plot_png = match &args.plot {
+        None => false,
+        Some(plot) => match plot.extension().and_then(|e| e.to_str()) {
+            Some("svg") => false,
+            Some("png") => true,
+            _ => {
+                return Err(CliError::Usage(format!(
+                    "--plot {}: name the chart .svg or .png",
+                    plot.display()
+                )))
+            }
+        },
+    };
     let defaults = Config::new(InputSource::default(), env.cores);
     let mut spec = defaults.spec;
     spec.widths = args.sizes.0.clone();
@@ -486,10 +491,15 @@ fn bench(args: &BenchArgs, env: &Env) -> Result<Outcome, CliError> {
     }
     if let Some(path) = &args.plot {
         let title = format!("thumbnail-maker: speedup by threads ({} cores)", env.cores);
-        write_file(
-            path,
-            crate::bench::plot::speedup_svg(&result.tables, &title).as_bytes(),
-        )?;
+        let svg = crate::bench::plot::speedup_svg(&result.tables, &title);
+        if plot_png {
+            let png = crate::bench::plot::svg_to_png(&svg).map_err(|e| {
+                CliError::Fatal(anyhow::anyhow!("cannot render {}: {e}", path.display()))
+            })?;
+            write_file(path, &png)?;
+        } else {
+            write_file(path, svg.as_bytes())?;
+        }
     }
     Ok(Outcome::AllDone)
 }

@@ -2,6 +2,8 @@
 //!
 //! Written by hand (about a hundred lines) rather than with a plotting crate: SVG text needs no
 //! font files or system libraries, and the chart renders the same on GitHub as in a browser.
+//! A PNG is the same SVG rendered by resvg with the machine's fonts (without any, the lines and
+//! points still draw, the labels do not).
 
 use std::fmt::Write as _;
 
@@ -13,6 +15,8 @@ const LEFT: f64 = 60.0;
 const RIGHT: f64 = 190.0;
 const TOP: f64 = 40.0;
 const BOTTOM: f64 = 50.0;
+/// Named families first: resvg's generic sans-serif is Arial, which many Linux machines lack.
+const FONTS: &str = "DejaVu Sans, Liberation Sans, Noto Sans, Arial, Helvetica, sans-serif";
 const COLOURS: [&str; 4] = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"];
 
 /// Speedup (y) against threads (x), both on log scales so that perfect scaling (y = x, dashed)
@@ -37,7 +41,7 @@ pub fn speedup_svg(tables: &[PhaseTable], title: &str) -> String {
     };
     let mut svg = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{HEIGHT}\" \
-         viewBox=\"0 0 {WIDTH} {HEIGHT}\" font-family=\"sans-serif\" font-size=\"12\">\n\
+         viewBox=\"0 0 {WIDTH} {HEIGHT}\" font-family=\"{FONTS}\" font-size=\"12\">\n\
          <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
          <text x=\"{}\" y=\"22\" text-anchor=\"middle\" font-size=\"14\">{}</text>\n",
         LEFT + plot_w / 2.0,
@@ -149,6 +153,19 @@ pub fn speedup_svg(tables: &[PhaseTable], title: &str) -> String {
     svg
 }
 
+/// The chart as PNG: the SVG rendered by resvg.
+pub fn svg_to_png(svg: &str) -> Result<Vec<u8>, String> {
+    use resvg::{tiny_skia, usvg};
+    let mut options = usvg::Options::default();
+    options.fontdb_mut().load_system_fonts();
+    let tree = usvg::Tree::from_str(svg, &options).map_err(|e| e.to_string())?;
+    let size = tree.size().to_int_size();
+    let mut pixmap =
+        tiny_skia::Pixmap::new(size.width(), size.height()).ok_or("the chart has no size")?;
+    resvg::render(&tree, tiny_skia::Transform::default(), &mut pixmap.as_mut());
+    pixmap.encode_png().map_err(|e| e.to_string())
+}
+
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -198,5 +215,8 @@ mod tests {
         );
         assert!(svg.contains("download (ideal)") && svg.contains("resize (measured)"));
         assert!(svg.contains("a &lt;test&gt;"));
+        let png = super::svg_to_png(&svg).unwrap();
+        let image = image::load_from_memory(&png).unwrap();
+        assert_eq!((image.width(), image.height()), (680, 420));
     }
 }

@@ -67,12 +67,35 @@ fn bench_sweeps_both_phases_and_writes_every_export() {
 }
 
 #[test]
-fn bench_refuses_a_plot_it_cannot_draw_before_running() {
+fn bench_draws_png_charts_too_and_refuses_other_names_before_running() {
     let dir = tempfile::tempdir().unwrap();
     let out = tm_bare(dir.path())
-        .args(["bench", "--plot", "chart.png"])
+        .args([
+            "bench",
+            "--latency",
+            "0",
+            "--copies",
+            "1",
+            "-d",
+            "1,2",
+            "-t",
+            "1",
+        ])
+        .args(["--runs", "1", "-s", "32", "--plot", "chart.png"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let png = std::fs::read(dir.path().join("chart.png")).unwrap();
+    assert_eq!(image::guess_format(&png).unwrap(), image::ImageFormat::Png);
+    let out = tm_bare(dir.path())
+        .args(["bench", "--plot", "chart.gif"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("name the file .svg"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("name the chart .svg or .png"));
 }

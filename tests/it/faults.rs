@@ -191,3 +191,51 @@ fn same_basename_from_two_places_keeps_both_and_a_repeated_url_is_fetched_once()
     assert_eq!(heights.len(), 2);
     assert_ne!(heights[0], heights[1]);
 }
+
+#[test]
+fn redirects_are_followed_a_few_times_and_only_to_http() {
+    let server = serve(
+        vec![
+            ("/img.jpg", Route::file("img.jpg", sample("wine.jpg"))),
+            (
+                "/moved.jpg",
+                Route::status(302, vec![("Location", "/img.jpg".into())]),
+            ),
+            (
+                "/loop.jpg",
+                Route::status(302, vec![("Location", "/loop.jpg".into())]),
+            ),
+            (
+                "/to-file.jpg",
+                Route::status(302, vec![("Location", "file:///etc/passwd".into())]),
+            ),
+        ],
+        Duration::ZERO,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (moved, looping, to_file) = (
+        server.url("/moved.jpg"),
+        server.url("/loop.jpg"),
+        server.url("/to-file.jpg"),
+    );
+    let mut cmd = tm(dir.path());
+    cmd.args(["--retries", "0", &moved, &looping, &to_file]);
+    let run = run_json(cmd);
+    assert_eq!(run.status, 1);
+    assert!(
+        dir.path().join("out/moved_200.jpg").is_file(),
+        "a plain redirect is followed"
+    );
+    assert_eq!(failure_of(&run, &looping)["stage"], "download");
+    assert!(
+        server.hits("/loop.jpg") <= 6,
+        "at most 5 redirects: {}",
+        server.hits("/loop.jpg")
+    );
+    assert_eq!(failure_of(&run, &to_file)["stage"], "download");
+    assert_eq!(
+        files(&dir.path().join("in")).len(),
+        1,
+        "only the real image was saved"
+    );
+}
