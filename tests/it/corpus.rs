@@ -127,13 +127,7 @@ fn every_bad_file_served_over_loopback_gets_its_expected_outcome() {
             (format!("/bad/{name}"), Route::file(name, bytes))
         })
         .collect();
-    let server = serve(
-        routes
-            .iter()
-            .map(|(p, r)| (p.as_str(), r.clone()))
-            .collect(),
-        Duration::ZERO,
-    );
+    let server = serve(routes, Duration::ZERO);
     let work = tempfile::tempdir().unwrap();
     let mut cmd = tm(work.path());
     cmd.args(

@@ -21,13 +21,7 @@ fn server_and_list() -> (Server, String) {
             paths.push(path);
         }
     }
-    let server = serve(
-        routes
-            .iter()
-            .map(|(p, r)| (p.as_str(), r.clone()))
-            .collect(),
-        Duration::ZERO,
-    );
+    let server = serve(routes, Duration::ZERO);
     let list: String = paths
         .iter()
         .map(|p| format!("{}\n", server.url(p)))

@@ -23,10 +23,10 @@ pub fn sample(name: &str) -> &'static [u8] {
 }
 
 /// Starts a loopback server with `routes` (path -> route).
-pub fn serve(routes: Vec<(&str, Route)>, latency: Duration) -> Server {
+pub fn serve(routes: Vec<(impl Into<String>, Route)>, latency: Duration) -> Server {
     let routes: HashMap<String, Route> = routes
         .into_iter()
-        .map(|(path, route)| (path.to_string(), route))
+        .map(|(path, route)| (path.into(), route))
         .collect();
     Server::start(routes, latency).expect("loopback server")
 }
