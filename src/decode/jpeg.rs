@@ -11,7 +11,6 @@
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::panic::{self, AssertUnwindSafe};
-use std::path::Path;
 
 use image::metadata::Orientation;
 use image::{DynamicImage, GrayImage, RgbImage};
@@ -39,20 +38,20 @@ pub fn decode(bytes: &[u8], options: &DecodeOptions) -> Result<Option<Scaled>, D
 }
 
 /// How much of a file is read first: enough for the headers of nearly every JPEG.
-const HEAD: usize = 64 * 1024;
+pub const HEAD: usize = 64 * 1024;
 /// How much of a file's end is searched for the end-of-image marker.
 const TAIL: u64 = 4096;
 
-/// Decodes a large JPEG straight from its file, without holding the file in memory (a 16 MB
-/// camera file is 16 MB less at the peak). `Ok(None)` means: read the file whole and use
-/// [`decode`] (a small file, headers over 64 KB, data after the end marker, CMYK).
+/// Decodes a large JPEG straight from its open `file`, whose first bytes are `head`, without
+/// holding the file in memory (a 16 MB camera file is 16 MB less at the peak). `Ok(None)` means:
+/// read the file whole and use [`decode`] (a small file, headers over 64 KB, data after the end
+/// marker, CMYK); the file's position is then unspecified.
 pub fn decode_file(
-    path: &Path,
+    file: &mut File,
     head: &[u8],
     options: &DecodeOptions,
 ) -> Result<Option<Scaled>, DecodeError> {
     let read_err = |e: io::Error| DecodeError::Read(e.to_string());
-    let mut file = File::open(path).map_err(read_err)?;
     let length = file.metadata().map_err(read_err)?.len();
     if head.len() < HEAD || length <= HEAD as u64 {
         return Ok(None);

@@ -10,7 +10,7 @@
 pub mod jpeg;
 
 use std::cell::Cell;
-use std::io::{Cursor, Read};
+use std::io::{Cursor, Read, Seek, SeekFrom};
 use std::panic::{self, AssertUnwindSafe};
 use std::path::Path;
 use std::sync::Once;
@@ -118,19 +118,22 @@ pub fn decode(bytes: &[u8], options: &DecodeOptions) -> Result<Decoded, DecodeEr
 pub fn decode_file(path: &Path, options: &DecodeOptions) -> Result<Decoded, DecodeError> {
     let read_err = |e: std::io::Error| DecodeError::Read(e.to_string());
     let mut file = std::fs::File::open(path).map_err(read_err)?;
-    let mut head = Vec::with_capacity(64 * 1024);
+    let mut head = Vec::with_capacity(jpeg::HEAD);
     (&mut file)
-        .take(64 * 1024)
+        .take(jpeg::HEAD as u64)
         .read_to_end(&mut head)
         .map_err(read_err)?;
     if sniff(&head)? == ImageFormat::Jpeg {
-        if let Some((image, source_pixels)) = jpeg::decode_file(path, &head, options)? {
+        if let Some((image, source_pixels)) = jpeg::decode_file(&mut file, &head, options)? {
             return Ok(Decoded {
                 image,
                 format: ImageFormat::Jpeg,
                 source_pixels,
             });
         }
+        // The JPEG path may have moved through the file; the rest starts after the head.
+        file.seek(SeekFrom::Start(head.len() as u64))
+            .map_err(read_err)?;
     }
     let mut bytes = head;
     file.read_to_end(&mut bytes).map_err(read_err)?;
