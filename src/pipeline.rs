@@ -208,15 +208,11 @@ fn in_turn(config: &Config, progress: &dyn Progress, work: &Work) -> Result<Repo
         let path = match task {
             None => ready_path(job, config),
             Some(task) => match fetched.next().expect("one result per task") {
-                Some(Ok(bytes)) => {
-                    download.ok += 1;
-                    download.bytes += bytes;
+                Some(result) => {
+                    if !download.count(result, &mut failures) {
+                        continue;
+                    }
                     task.dest.clone()
-                }
-                Some(Err(failure)) => {
-                    download.failed += 1;
-                    failures.push(failure);
-                    continue;
                 }
                 // Interrupted before this download started.
                 None => continue,
@@ -294,16 +290,7 @@ fn overlapped(config: &Config, progress: &dyn Progress, work: &Work) -> Result<R
         };
         let mut failures = work.failures.clone();
         for result in fetched.into_iter().flatten() {
-            match result {
-                Ok(bytes) => {
-                    download.ok += 1;
-                    download.bytes += bytes;
-                }
-                Err(failure) => {
-                    download.failed += 1;
-                    failures.push(failure);
-                }
-            }
+            download.count(result, &mut failures);
         }
         Ok(report(config, work, download, resize, outcomes, failures))
     })

@@ -85,6 +85,24 @@ pub struct DownloadReport {
     pub cached: usize,
 }
 
+impl DownloadReport {
+    /// Counts one download's result; a failure joins `failures`. Returns whether it succeeded.
+    pub fn count(&mut self, result: Result<u64, Failure>, failures: &mut Vec<Failure>) -> bool {
+        match result {
+            Ok(bytes) => {
+                self.ok += 1;
+                self.bytes += bytes;
+                true
+            }
+            Err(failure) => {
+                self.failed += 1;
+                failures.push(failure);
+                false
+            }
+        }
+    }
+}
+
 /// Phase two: decode, resize, write.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ResizeReport {
