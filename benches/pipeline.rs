@@ -4,9 +4,9 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use rayon::prelude::*;
-use thumbnail_maker::decode::{decode, DecodeOptions};
-use thumbnail_maker::output::{encode, OutputFormat};
-use thumbnail_maker::resize::Thumbnailer;
+use thumbnail_maker::decode::{decode, DecodeOptions, Metadata, Target};
+use thumbnail_maker::output::{encode, Encoding, OutputFormat};
+use thumbnail_maker::resize::{Size, Thumbnailer};
 use thumbnail_maker::samples::SAMPLES;
 use thumbnail_maker::{make_thumbnails, Config, ThumbnailSpec};
 
@@ -60,11 +60,17 @@ fn decode_alone(c: &mut Criterion) {
     group.throughput(Throughput::Elements(input_pixels()));
     group.sample_size(20);
     for (name, target) in [
-        ("shrink-on-load for 200 px", Some(200)),
-        ("full size", None),
+        (
+            "shrink-on-load for 200 px",
+            Target {
+                width: 200,
+                height: 0,
+            },
+        ),
+        ("full size", Target::default()),
     ] {
         let options = DecodeOptions {
-            target_width: target,
+            target,
             ..DecodeOptions::default()
         };
         group.bench_function(name, |b| {
@@ -88,16 +94,32 @@ fn encode_alone(c: &mut Criterion) {
         .iter()
         .map(|&w| {
             Thumbnailer::default()
-                .resize(&image, w, true)
+                .resize(&image, Size::width(w), None, true)
                 .expect("resizes")
         })
         .collect();
     let mut group = c.benchmark_group("encode 200+64+32 px thumbnails");
-    for format in [OutputFormat::Jpeg, OutputFormat::Png, OutputFormat::WebP] {
-        group.bench_function(format!("{format:?}"), |b| {
+    for (format, progressive) in [
+        (OutputFormat::Jpeg, false),
+        (OutputFormat::Jpeg, true),
+        (OutputFormat::Png, false),
+        (OutputFormat::WebP, false),
+    ] {
+        let encoding = Encoding {
+            format,
+            quality: 80,
+            progressive,
+            background: [255, 255, 255],
+        };
+        let name = if progressive {
+            format!("{format:?} progressive")
+        } else {
+            format!("{format:?}")
+        };
+        group.bench_function(name, |b| {
             b.iter(|| {
                 for t in &thumbnails {
-                    encode(t, format, 80, [255, 255, 255]).expect("encodes");
+                    encode(t, &encoding, &Metadata::default()).expect("encodes");
                 }
             })
         });

@@ -1,11 +1,12 @@
 //! Resizing one decoded photo (1600x1200 RGB) to each thumbnail width: fast_image_resize's
 //! Lanczos3 (what the tool uses) against `image::imageops` Lanczos3 and against
-//! fast_image_resize's other filters. Throughput is source pixels per second.
+//! fast_image_resize's other filters, and our Thumbnailer plain and in linear light (--linear).
+//! Throughput is source pixels per second.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use fast_image_resize::{FilterType, ResizeAlg, ResizeOptions, Resizer};
 use image::DynamicImage;
-use thumbnail_maker::resize::thumbnail_size;
+use thumbnail_maker::resize::{thumbnail_size, Size, Thumbnailer};
 use thumbnail_maker::samples::SAMPLES;
 
 fn source() -> DynamicImage {
@@ -56,6 +57,16 @@ fn resize(c: &mut Criterion) {
             let mut dst = DynamicImage::new(w, h, src.color());
             group.bench_function(name, |b| {
                 b.iter(|| resizer.resize(&src, &mut dst, &options).expect("resizes"))
+            });
+        }
+        for (name, linear) in [("thumbnailer", false), ("thumbnailer --linear", true)] {
+            let mut thumbnailer = Thumbnailer::new(linear);
+            group.bench_function(name, |b| {
+                b.iter(|| {
+                    thumbnailer
+                        .resize(&src, Size::width(width), None, true)
+                        .expect("resizes")
+                })
             });
         }
         let rgb = src.to_rgb8();

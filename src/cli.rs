@@ -6,13 +6,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::decode::{DEFAULT_MAX_PIXELS, DEFAULT_SHRINK_MARGIN};
-use crate::output::OutputFormat;
+use crate::output::{NameTemplate, OutputFormat};
 use crate::plan::Shard;
+use crate::resize::{Crop, Size};
 
 pub use crate::commands::{execute, CliError, Env};
-
-/// Widest thumbnail we accept: far past any thumbnail, short of a memory hazard.
-const MAX_WIDTH: u32 = 16_384;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -20,7 +18,7 @@ const MAX_WIDTH: u32 = 16_384;
     version,
     about = "Make thumbnails of images from URLs, files and folders, as fast as the machine allows",
     args_conflicts_with_subcommands = true,
-    after_help = "Examples:\n  thumbnail-maker demo\n  thumbnail-maker photos/ -s 100,400 -o thumbs\n  thumbnail-maker -i urls.txt -d 32 --json"
+    after_help = "Examples:\n  thumbnail-maker demo\n  thumbnail-maker photos/ -s 100,400 -o thumbs\n  thumbnail-maker photos/ -s 200x200 --crop -f webp\n  thumbnail-maker -i urls.txt -d 32 --json"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -71,9 +69,9 @@ pub struct BenchArgs {
     /// Also time sequential against parallel for each phase
     #[arg(long)]
     pub compare: bool,
-    /// Thumbnail widths
-    #[arg(short = 's', long, value_name = "LIST", default_value = "32,64,200", value_parser = parse_widths)]
-    pub sizes: Widths,
+    /// Thumbnail sizes: 200 (width), x150 (height), 200x150 (fit inside)
+    #[arg(short = 's', long, value_name = "LIST", default_value = "32,64,200", value_parser = parse_sizes)]
+    pub sizes: Sizes,
     /// Write the results as JSON
     #[arg(long, value_name = "FILE")]
     pub export_json: Option<PathBuf>,
@@ -137,9 +135,17 @@ pub struct RunArgs {
     /// Folder for downloaded originals
     #[arg(long, value_name = "DIR", default_value = "incoming")]
     pub incoming: PathBuf,
-    /// Thumbnail widths in pixels, comma-separated; heights keep the aspect ratio
-    #[arg(short = 's', long, value_name = "LIST", default_value = "32,64,200", value_parser = parse_widths)]
-    pub sizes: Widths,
+    /// Thumbnail sizes, comma-separated: 200 (width), x150 (height), 200x150 (fit inside the
+    /// box; with --crop, fill it). The aspect ratio is always kept
+    #[arg(short = 's', long, value_name = "LIST", default_value = "32,64,200", value_parser = parse_sizes)]
+    pub sizes: Sizes,
+    /// Fill WxH boxes and cut off the overflow: keep the centre (--crop), or where the detail is
+    /// (--crop=entropy)
+    #[arg(long, value_name = "HOW", value_enum, num_args = 0..=1, require_equals = true, default_missing_value = "centre")]
+    pub crop: Option<CropArg>,
+    /// File names; fields {stem} {size} {width} {height} {ext}, and folders: "{size}/{stem}.{ext}"
+    #[arg(long, value_name = "TEMPLATE", default_value = crate::output::DEFAULT_TEMPLATE)]
+    pub name_template: NameTemplate,
     /// Download threads: never more than N requests in flight
     #[arg(short = 'd', long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub download_threads: u16,
@@ -161,6 +167,18 @@ pub struct RunArgs {
     /// JPEG quality
     #[arg(long, value_name = "1-100", default_value_t = 80, value_parser = clap::value_parser!(u8).range(1..=100))]
     pub quality: u8,
+    /// Write progressive JPEGs (mozjpeg's encoder: smaller files, slower to write)
+    #[arg(long)]
+    pub progressive: bool,
+    /// Resize in linear light: truer for fine detail, slower
+    #[arg(long)]
+    pub linear: bool,
+    /// Keep the ICC profile on thumbnails instead of converting their colours to sRGB
+    #[arg(long)]
+    pub keep_icc: bool,
+    /// Keep EXIF and the ICC profile (orientation is reset: the pixels are already upright)
+    #[arg(long)]
+    pub keep_metadata: bool,
     /// Decode JPEGs scaled down while they stay this many times wider than the widest thumbnail
     /// (lower is faster, higher is sharper; below 1 thumbnails are upscaled from less detail)
     #[arg(long, value_name = "X", default_value_t = DEFAULT_SHRINK_MARGIN, value_parser = parse_margin)]
@@ -215,9 +233,9 @@ pub struct RunArgs {
     pub log_file: Option<PathBuf>,
 }
 
-/// Distinct widths, in the order given.
+/// Distinct sizes, in the order given.
 #[derive(Debug, Clone)]
-pub struct Widths(pub Vec<u32>);
+pub struct Sizes(pub Vec<Size>);
 
 /// Distinct thread counts, in the order given.
 #[derive(Debug, Clone)]
@@ -241,8 +259,15 @@ fn parse_list(text: &str, max: u32, what: &str, example: &str) -> Result<Vec<u32
     Ok(list)
 }
 
-fn parse_widths(text: &str) -> Result<Widths, String> {
-    parse_list(text, MAX_WIDTH, "width in pixels", "32,64,200").map(Widths)
+fn parse_sizes(text: &str) -> Result<Sizes, String> {
+    let mut sizes = Vec::new();
+    for part in text.split(',') {
+        let size: Size = part.parse()?;
+        if !sizes.contains(&size) {
+            sizes.push(size);
+        }
+    }
+    Ok(Sizes(sizes))
 }
 
 fn parse_counts(text: &str) -> Result<Counts, String> {
@@ -272,6 +297,22 @@ fn parse_margin(text: &str) -> Result<f32, String> {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CropArg {
+    #[value(alias = "center")]
+    Centre,
+    Entropy,
+}
+
+impl CropArg {
+    pub(crate) fn crop(self) -> Crop {
+        match self {
+            CropArg::Centre => Crop::Centre,
+            CropArg::Entropy => Crop::Entropy,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum FormatArg {
     Same,
     #[value(alias = "jpg")]
@@ -293,7 +334,7 @@ impl FormatArg {
 
 #[cfg(test)]
 mod tests {
-    use super::{parse_widths, Cli};
+    use super::{parse_sizes, Cli};
     use clap::CommandFactory;
 
     #[test]
@@ -309,13 +350,19 @@ mod tests {
     }
 
     #[test]
-    fn widths_parse_dedupe_and_reject_nonsense() {
-        assert_eq!(parse_widths("32, 64,200,64").unwrap().0, [32, 64, 200]);
-        assert!(parse_widths("0").unwrap_err().contains("out of range"));
-        assert!(parse_widths("abc")
+    fn sizes_parse_dedupe_and_reject_nonsense() {
+        let sizes =
+            |t: &str| parse_sizes(t).map(|s| s.0.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(sizes("32, 64,200,64").unwrap(), ["32", "64", "200"]);
+        assert_eq!(
+            sizes("200,x150,200x150").unwrap(),
+            ["200", "x150", "200x150"]
+        );
+        assert!(parse_sizes("0").unwrap_err().contains("out of range"));
+        assert!(parse_sizes("abc")
             .unwrap_err()
-            .contains("'abc' is not a width"));
-        assert!(parse_widths("32,,64").is_err());
-        assert!(parse_widths("99999").is_err());
+            .contains("'abc' is not a size"));
+        assert!(parse_sizes("32,,64").is_err());
+        assert!(parse_sizes("99999").is_err());
     }
 }

@@ -77,7 +77,7 @@ pub fn execute(cli: Cli, env: &Env) -> Result<Outcome, CliError> {
         args: cli.inputs.clone(),
         list,
     };
-    let config = config_from(run, inputs, env);
+    let config = config_from(run, inputs, env)?;
     if run.dry_run {
         let plan = crate::plan::dry_run(&config, &mut io::stdout().lock()).map_err(|e| {
             CliError::Fatal(anyhow::Error::new(e).context("cannot read the input list"))
@@ -155,7 +155,7 @@ fn bench(args: &BenchArgs, env: &Env) -> Result<Outcome, CliError> {
     };
     let defaults = Config::new(InputSource::default(), env.cores);
     let mut spec = defaults.spec;
-    spec.widths = args.sizes.0.clone();
+    spec.sizes = args.sizes.0.clone();
     let options = BenchOptions {
         inputs: args.inputs.clone(),
         latency: Duration::from_millis(args.latency),
@@ -268,14 +268,37 @@ fn serve(args: &ServeArgs, stop: &AtomicBool) -> Result<(), CliError> {
     Ok(())
 }
 
-fn config_from(run: &RunArgs, inputs: InputSource, env: &Env) -> Config {
+fn config_from(run: &RunArgs, inputs: InputSource, env: &Env) -> Result<Config, CliError> {
+    if run.sizes.0.len() > 1 && !run.name_template.tells_sizes_apart() {
+        return Err(CliError::Usage(format!(
+            "--name-template '{}' gives every size the same name: add {{size}}, {{width}} or {{height}}",
+            run.name_template
+        )));
+    }
+    if run.crop.is_some()
+        && !run
+            .sizes
+            .0
+            .iter()
+            .any(|s| s.width.is_some() && s.height.is_some())
+    {
+        return Err(CliError::Usage(
+            "--crop fills a box: give a size as WxH, such as -s 200x200".into(),
+        ));
+    }
     let mut config = Config::new(inputs, env.cores);
     config.shard = run.shard;
     config.out_dir = run.out_dir.clone();
     config.incoming_dir = run.incoming.clone();
-    config.spec.widths = run.sizes.0.clone();
+    config.names = run.name_template.clone();
+    config.spec.sizes = run.sizes.0.clone();
+    config.spec.crop = run.crop.map(|c| c.crop());
+    config.spec.linear = run.linear;
     config.spec.format = run.format.output();
     config.spec.quality = run.quality;
+    config.spec.progressive = run.progressive;
+    config.spec.keep_icc = run.keep_icc;
+    config.spec.keep_metadata = run.keep_metadata;
     config.spec.enlarge = !run.no_enlarge;
     config.spec.background = run.background.0;
     config.spec.decode.max_pixels = run.max_pixels;
@@ -294,7 +317,7 @@ fn config_from(run: &RunArgs, inputs: InputSource, env: &Env) -> Config {
     config.net.connect_timeout = Duration::from_secs(run.connect_timeout);
     config.net.read_timeout = Duration::from_secs(run.read_timeout);
     config.net.request_timeout = Duration::from_secs(run.timeout);
-    config
+    Ok(config)
 }
 
 /// JSON goes to stdout and the summary to stderr, so `--json | jq` stays clean. A closed stdout

@@ -9,11 +9,13 @@ use std::sync::Arc;
 
 use crate::decode::DecodeOptions;
 use crate::download::NetOptions;
+use crate::output::NameTemplate;
 use crate::plan::{InputSource, Shard};
+use crate::resize::Size;
 use crate::ThumbnailSpec;
 
 /// The original service's thumbnail widths.
-pub const DEFAULT_WIDTHS: [u32; 3] = [32, 64, 200];
+pub const DEFAULT_SIZES: [Size; 3] = [Size::width(32), Size::width(64), Size::width(200)];
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -23,8 +25,10 @@ pub struct Config {
     pub shard: Option<Shard>,
     pub out_dir: PathBuf,
     pub incoming_dir: PathBuf,
-    /// Widths, format, quality and decoding limits of the thumbnails.
+    /// Sizes, format, quality, colour and decoding limits of the thumbnails.
     pub spec: ThumbnailSpec,
+    /// How thumbnail files are named.
+    pub names: NameTemplate,
     pub download_threads: usize,
     pub resize_threads: usize,
     /// One download at a time and resizing on the calling thread: the baseline to compare with.
@@ -48,13 +52,19 @@ impl Config {
             out_dir: PathBuf::from("outgoing"),
             incoming_dir: PathBuf::from("incoming"),
             spec: ThumbnailSpec {
-                widths: DEFAULT_WIDTHS.to_vec(),
+                sizes: DEFAULT_SIZES.to_vec(),
+                crop: None,
+                enlarge: true,
+                linear: false,
                 format: None,
                 quality: 80,
-                enlarge: true,
+                progressive: false,
                 background: [255, 255, 255],
+                keep_icc: false,
+                keep_metadata: false,
                 decode: DecodeOptions::default(),
             },
+            names: NameTemplate::default(),
             download_threads: 8,
             resize_threads: resize_threads.max(1),
             sequential: false,

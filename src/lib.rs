@@ -8,6 +8,7 @@
 
 pub mod bench;
 pub mod cli;
+pub mod colour;
 pub mod commands;
 pub mod config;
 pub mod decode;
@@ -28,15 +29,15 @@ pub use config::Config;
 pub use pipeline::run;
 pub use report::Report;
 
-use decode::{DecodeError, DecodeOptions};
-use output::{OutputError, OutputFormat};
+use decode::{DecodeError, DecodeOptions, Metadata, Target};
+use output::{Encoding, OutputError, OutputFormat};
 use report::Stage;
-use resize::{ResizeError, Thumbnailer};
+use resize::{Crop, ResizeError, Size, Thumbnailer};
 
 /// One encoded thumbnail.
 pub struct Thumbnail {
-    /// The width asked for, which names the file; `width` differs only without enlargement.
-    pub requested_width: u32,
+    /// The size asked for, which names the file by default.
+    pub size: Size,
     pub width: u32,
     pub height: u32,
     pub format: OutputFormat,
@@ -73,18 +74,27 @@ impl ThumbnailError {
 /// What to make of each image.
 #[derive(Debug, Clone)]
 pub struct ThumbnailSpec {
-    pub widths: Vec<u32>,
+    pub sizes: Vec<Size>,
+    /// Fill boxes (`200x150`) and cut the overflow, instead of fitting inside them.
+    pub crop: Option<Crop>,
+    /// Enlarge images smaller than a requested size (the default, as vipsthumbnail and sharp).
+    pub enlarge: bool,
+    /// Resize in linear light.
+    pub linear: bool,
     /// `None`: the format follows the input's.
     pub format: Option<OutputFormat>,
     pub quality: u8,
-    /// Enlarge images narrower than a requested width (the default, as vipsthumbnail and sharp).
-    pub enlarge: bool,
+    pub progressive: bool,
     /// What transparent pixels become in a format without alpha (JPEG), as RGB.
     pub background: [u8; 3],
+    /// Keep the ICC profile on the thumbnails instead of converting their pixels to sRGB.
+    pub keep_icc: bool,
+    /// Keep the ICC profile and EXIF (its orientation reset, the pixels being upright).
+    pub keep_metadata: bool,
     pub decode: DecodeOptions,
 }
 
-/// Decodes `bytes` once and makes a thumbnail for every width.
+/// Decodes `bytes` once and makes a thumbnail for every size.
 pub fn make_thumbnails(
     bytes: &[u8],
     spec: &ThumbnailSpec,
@@ -104,10 +114,15 @@ pub fn make_thumbnails_from_file(
     thumbnails_of(decoded, spec, thumbnailer)
 }
 
-/// The decoder is told the widest thumbnail, so JPEGs can shrink while they load.
+/// The decoder is told the most any thumbnail needs, so JPEGs can shrink while they load.
 fn decode_options(spec: &ThumbnailSpec) -> DecodeOptions {
+    let most =
+        |side: fn(&Size) -> Option<u32>| spec.sizes.iter().filter_map(side).max().unwrap_or(0);
     DecodeOptions {
-        target_width: spec.widths.iter().copied().max(),
+        target: Target {
+            width: most(|s| s.width),
+            height: most(|s| s.height),
+        },
         ..spec.decode
     }
 }
@@ -117,18 +132,33 @@ fn thumbnails_of(
     spec: &ThumbnailSpec,
     thumbnailer: &mut Thumbnailer,
 ) -> Result<Thumbnails, ThumbnailError> {
-    let format = spec
-        .format
-        .unwrap_or_else(|| OutputFormat::for_input(decoded.format));
-    let mut thumbnails = Vec::with_capacity(spec.widths.len());
-    for &width in &spec.widths {
-        let image = thumbnailer.resize(&decoded.image, width, spec.enlarge)?;
+    let encoding = Encoding {
+        format: spec
+            .format
+            .unwrap_or_else(|| OutputFormat::for_input(decoded.format)),
+        quality: spec.quality,
+        progressive: spec.progressive,
+        background: spec.background,
+    };
+    let keep_icc = spec.keep_icc || spec.keep_metadata;
+    let metadata = decoded.metadata;
+    let image = match &metadata.icc {
+        Some(icc) if !keep_icc => colour::to_srgb(decoded.image, icc),
+        _ => decoded.image,
+    };
+    let kept = Metadata {
+        icc: metadata.icc.filter(|_| keep_icc),
+        exif: metadata.exif.filter(|_| spec.keep_metadata),
+    };
+    let mut thumbnails = Vec::with_capacity(spec.sizes.len());
+    for &size in &spec.sizes {
+        let resized = thumbnailer.resize(&image, size, spec.crop, spec.enlarge)?;
         thumbnails.push(Thumbnail {
-            requested_width: width,
-            width: image.width(),
-            height: image.height(),
-            format,
-            bytes: output::encode(&image, format, spec.quality, spec.background)?,
+            size,
+            width: resized.width(),
+            height: resized.height(),
+            format: encoding.format,
+            bytes: output::encode(&resized, &encoding, &kept)?,
         });
     }
     Ok(Thumbnails {

@@ -116,8 +116,9 @@ fn prepare(config: &Config, progress: &dyn Progress) -> Result<Work, RunError> {
             && output::thumbnails_exist(
                 &config.out_dir,
                 &job.stem,
-                &config.spec.widths,
+                &config.spec.sizes,
                 config.spec.format,
+                &config.names,
             )
         {
             skipped += 1;
@@ -342,7 +343,7 @@ fn resize_items<'a>(
         (item.order, Some(result))
     };
     let mut outcomes: Vec<Outcome> = if config.sequential {
-        let mut thumbnailer = Thumbnailer::default();
+        let mut thumbnailer = Thumbnailer::new(config.spec.linear);
         items.map(|item| process(&mut thumbnailer, item)).collect()
     } else {
         let pool = rayon::ThreadPoolBuilder::new()
@@ -353,7 +354,7 @@ fn resize_items<'a>(
         pool.install(|| {
             items
                 .par_bridge()
-                .map_init(Thumbnailer::default, process)
+                .map_init(|| Thumbnailer::new(config.spec.linear), process)
                 .collect()
         })
     };
@@ -415,10 +416,22 @@ fn thumbnails_for(
     let input = item.job.input.as_str();
     let made = crate::make_thumbnails_from_file(&item.path, &config.spec, thumbnailer)
         .map_err(|e| Failure::new(input, e.stage(), &e))?;
+    let mut written = Vec::with_capacity(made.thumbnails.len());
     for thumb in &made.thumbnails {
-        let name = output::file_name(&item.job.stem, thumb.requested_width, thumb.format);
+        let name = config.names.name(
+            &item.job.stem,
+            thumb.size,
+            (thumb.width, thumb.height),
+            thumb.format,
+        );
+        // Two sizes that come out alike under a template naming files by pixel size are the
+        // same thumbnail: written once.
+        if written.contains(&name) {
+            continue;
+        }
         output::write_atomic(&config.out_dir, &name, &thumb.bytes)
             .map_err(|e| Failure::new(input, Stage::Write, &e))?;
+        written.push(name);
     }
     Ok(Done {
         thumbnails: made.thumbnails.len(),

@@ -198,8 +198,6 @@ pub fn dry_run(config: &Config, out: &mut dyn std::io::Write) -> io::Result<DryR
     let shard = config
         .shard
         .map_or_else(|| "-".to_string(), |s| s.to_string());
-    let widths: Vec<String> = config.spec.widths.iter().map(u32::to_string).collect();
-    let pattern = format!("_{{{}}}.*", widths.join(","));
     let (mut planned, mut done, mut failed) = (0, 0, 0);
     let mut write_error = None;
     let inputs = plan(&config.inputs, config.shard, |item| {
@@ -209,8 +207,9 @@ pub fn dry_run(config: &Config, out: &mut dyn std::io::Write) -> io::Result<DryR
                 let status = if output::thumbnails_exist(
                     &config.out_dir,
                     &job.stem,
-                    &config.spec.widths,
+                    &config.spec.sizes,
                     config.spec.format,
+                    &config.names,
                 ) {
                     done += 1;
                     "done"
@@ -221,12 +220,13 @@ pub fn dry_run(config: &Config, out: &mut dyn std::io::Write) -> io::Result<DryR
                     || "-".to_string(),
                     |n| config.incoming_dir.join(n).display().to_string(),
                 );
-                let thumbs = config.out_dir.join(format!("{}{pattern}", job.stem));
-                format!(
-                    "{status}\t{shard}\t{}\t{incoming}\t{}",
-                    job.input,
-                    thumbs.display()
-                )
+                let thumbs = config.names.pattern(
+                    &config.out_dir,
+                    &job.stem,
+                    &config.spec.sizes,
+                    config.spec.format,
+                );
+                format!("{status}\t{shard}\t{}\t{incoming}\t{}", job.input, thumbs)
             }
             Planned::Failed(failure) => {
                 failed += 1;

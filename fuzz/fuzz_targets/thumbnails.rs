@@ -4,16 +4,21 @@
 
 use libfuzzer_sys::fuzz_target;
 use thumbnail_maker::decode::DecodeOptions;
-use thumbnail_maker::resize::Thumbnailer;
+use thumbnail_maker::resize::{Crop, Size, Thumbnailer};
 use thumbnail_maker::{make_thumbnails, ThumbnailSpec};
 
 fuzz_target!(|data: &[u8]| {
     let spec = ThumbnailSpec {
-        widths: vec![32, 200],
+        sizes: vec![Size::width(32), "200x150".parse().unwrap()],
+        crop: Some(Crop::Entropy),
+        enlarge: true,
+        linear: false,
         format: None,
         quality: 80,
-        enlarge: true,
+        progressive: false,
         background: [255, 255, 255],
+        keep_icc: false,
+        keep_metadata: true,
         decode: DecodeOptions {
             // Small enough that a fuzzer-made header cannot make libFuzzer's RSS limit trip
             // on a legitimate allocation.

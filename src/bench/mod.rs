@@ -236,7 +236,17 @@ pub fn run(options: &BenchOptions, tick: &dyn Fn()) -> Result<BenchResult, Bench
     tables.push(PhaseTable {
         phase: "resize",
         unit: "MP/s",
-        work: format!("{} images, widths {:?}", files.len(), options.spec.widths),
+        work: format!(
+            "{} images, sizes {}",
+            files.len(),
+            options
+                .spec
+                .sizes
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
         rows: rows(&points, None),
     });
     if options.compare {

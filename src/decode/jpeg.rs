@@ -5,35 +5,36 @@
 //! at n/8 of the size by running a smaller inverse DCT per block, which skips most of the
 //! decoder's work and most of the resizer's. We pick the smallest n that leaves the decoded
 //! image `shrink_margin` times wider than the widest thumbnail, so Lanczos3 still has real
-//! pixels to work with. CMYK and YCCK files are left to `image`, which gets Adobe's inverted inks
-//! right.
+//! pixels to work with. CMYK and YCCK files are decoded to inks, scaled the same way, and turned
+//! into RGB through their profile (see `colour`).
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::panic::{self, AssertUnwindSafe};
 
 use image::metadata::Orientation;
-use image::{DynamicImage, GrayImage, RgbImage};
+use image::{DynamicImage, GrayImage, ImageFormat, RgbImage};
 use mozjpeg::{ColorSpace, Decompress, Marker};
 
-use super::{DecodeError, DecodeOptions};
+use super::meta::{self, Metadata};
+use super::{DecodeError, DecodeOptions, Decoded, Target};
 
-/// The DCT scale numerator (out of 8): the smallest that keeps the decoded width at least
-/// `margin` times `target`. 8 means full size.
-pub fn scale_numerator(upright_width: u32, target: Option<u32>, margin: f32) -> u8 {
-    let Some(target) = target else { return 8 };
-    let needed = f64::from(target) * f64::from(margin);
+/// The DCT scale numerator (out of 8): the smallest that keeps the decoded image at least
+/// `margin` times what `target` needs of it. 8 means full size.
+pub fn scale_numerator(upright: (u32, u32), target: Target, margin: f32) -> u8 {
+    if target.is_full_size() {
+        return 8;
+    }
+    let upright_width = upright.0;
+    let needed = f64::from(target.width_for(upright.0, upright.1)) * f64::from(margin);
     (1..8)
         .find(|&n| (u64::from(upright_width) * u64::from(n)).div_ceil(8) as f64 >= needed)
         .unwrap_or(8)
 }
 
-/// The decoded image and the original's pixel count.
-type Scaled = (DynamicImage, u64);
-
-/// Decodes a JPEG, scaled for `options.target_width` and turned upright. `Ok(None)` means this
-/// file is better decoded by the general path (CMYK and YCCK colour).
-pub fn decode(bytes: &[u8], options: &DecodeOptions) -> Result<Option<Scaled>, DecodeError> {
+/// Decodes a JPEG, scaled for `options.target` and turned upright. `Ok(None)` means this file
+/// is better decoded by the general path (a colour space libjpeg cannot name).
+pub fn decode(bytes: &[u8], options: &DecodeOptions) -> Result<Option<Decoded>, DecodeError> {
     decode_from(bytes, options)
 }
 
@@ -45,12 +46,12 @@ const TAIL: u64 = 4096;
 /// Decodes a large JPEG straight from its open `file`, whose first bytes are `head`, without
 /// holding the file in memory (a 16 MB camera file is 16 MB less at the peak). `Ok(None)` means:
 /// read the file whole and use [`decode`] (a small file, headers over 64 KB, data after the end
-/// marker, CMYK); the file's position is then unspecified.
+/// marker); the file's position is then unspecified.
 pub fn decode_file(
     file: &mut File,
     head: &[u8],
     options: &DecodeOptions,
-) -> Result<Option<Scaled>, DecodeError> {
+) -> Result<Option<Decoded>, DecodeError> {
     let read_err = |e: io::Error| DecodeError::Read(e.to_string());
     let length = file.metadata().map_err(read_err)?.len();
     if head.len() < HEAD || length <= HEAD as u64 {
@@ -76,7 +77,7 @@ pub fn decode_file(
 fn decode_from<R: BufRead>(
     reader: R,
     options: &DecodeOptions,
-) -> Result<Option<Scaled>, DecodeError> {
+) -> Result<Option<Decoded>, DecodeError> {
     // libjpeg reports fatal errors by unwinding out of its callbacks; the mozjpeg crate turns
     // them into a panic payload with the message, without calling the panic hook.
     match panic::catch_unwind(AssertUnwindSafe(|| decode_inner(reader, options))) {
@@ -99,20 +100,41 @@ fn decode_from<R: BufRead>(
 fn decode_inner<R: BufRead>(
     reader: R,
     options: &DecodeOptions,
-) -> Result<Option<Scaled>, DecodeError> {
+) -> Result<Option<Decoded>, DecodeError> {
     let io_err = |e: std::io::Error| DecodeError::Jpeg(e.to_string());
     let mut jpeg = Decompress::builder()
-        .with_markers(&[Marker::APP(1)])
+        .with_markers(&[Marker::APP(1), Marker::APP(2), Marker::APP(14)])
         .from_reader(reader)
         .map_err(io_err)?;
     let (width, height) = (jpeg.width() as u32, jpeg.height() as u32);
     super::check_dimensions(width, height, options)?;
-    let gray = match jpeg.color_space() {
-        ColorSpace::JCS_GRAYSCALE => true,
-        ColorSpace::JCS_YCbCr | ColorSpace::JCS_RGB => false,
+    let output = match jpeg.color_space() {
+        ColorSpace::JCS_GRAYSCALE => ColorSpace::JCS_GRAYSCALE,
+        ColorSpace::JCS_YCbCr | ColorSpace::JCS_RGB => ColorSpace::JCS_RGB,
+        ColorSpace::JCS_CMYK | ColorSpace::JCS_YCCK => ColorSpace::JCS_CMYK,
         _ => return Ok(None),
     };
-    let orientation = exif_orientation(&jpeg).unwrap_or(Orientation::NoTransforms);
+    let exif = jpeg
+        .markers()
+        .filter(|m| m.marker == Marker::APP(1))
+        .find_map(|m| m.data.strip_prefix(b"Exif\0\0"))
+        .map(meta::upright_exif);
+    let orientation = exif
+        .as_ref()
+        .and_then(|(_, o)| *o)
+        .unwrap_or(Orientation::NoTransforms);
+    let mut metadata = Metadata {
+        icc: meta::jpeg_icc(
+            jpeg.markers()
+                .filter(|m| m.marker == Marker::APP(2))
+                .map(|m| m.data),
+        ),
+        exif: exif.map(|(exif, _)| exif),
+    };
+    // Photoshop, the usual author of CMYK JPEGs, stores inks inverted and says so in APP14.
+    let adobe = jpeg
+        .markers()
+        .any(|m| m.marker == Marker::APP(14) && m.data.starts_with(b"Adobe"));
     let swaps_axes = matches!(
         orientation,
         Orientation::Rotate90
@@ -120,33 +142,52 @@ fn decode_inner<R: BufRead>(
             | Orientation::Rotate90FlipH
             | Orientation::Rotate270FlipH
     );
-    let upright_width = if swaps_axes { height } else { width };
+    let upright = if swaps_axes {
+        (height, width)
+    } else {
+        (width, height)
+    };
     jpeg.scale(scale_numerator(
-        upright_width,
-        options.target_width,
+        upright,
+        options.target,
         options.shrink_margin,
     ));
 
-    let mut started = if gray { jpeg.grayscale() } else { jpeg.rgb() }.map_err(io_err)?;
+    let mut started = jpeg.to_colorspace(output).map_err(io_err)?;
     let (w, h) = (started.width() as u32, started.height() as u32);
-    let pixels: Vec<u8> = started.read_scanlines().map_err(io_err)?;
+    let mut pixels: Vec<u8> = started.read_scanlines().map_err(io_err)?;
     started.finish().map_err(io_err)?;
-    let mut image = if gray {
-        GrayImage::from_raw(w, h, pixels).map(DynamicImage::ImageLuma8)
-    } else {
-        RgbImage::from_raw(w, h, pixels).map(DynamicImage::ImageRgb8)
+    let short = || DecodeError::Jpeg("decoder returned fewer pixels than announced".into());
+    let mut image = match output {
+        ColorSpace::JCS_GRAYSCALE => {
+            GrayImage::from_raw(w, h, pixels).map(DynamicImage::ImageLuma8)
+        }
+        ColorSpace::JCS_RGB => RgbImage::from_raw(w, h, pixels).map(DynamicImage::ImageRgb8),
+        _ => {
+            if pixels.len() < (w as usize) * (h as usize) * 4 {
+                return Err(short());
+            }
+            if adobe {
+                pixels.iter_mut().for_each(|v| *v = 255 - *v);
+            }
+            // The result is sRGB: the CMYK profile has done its work and is not kept.
+            let icc = metadata.icc.take();
+            Some(DynamicImage::ImageRgb8(crate::colour::cmyk_to_rgb(
+                &pixels,
+                w,
+                h,
+                icc.as_deref(),
+            )))
+        }
     }
-    .ok_or_else(|| DecodeError::Jpeg("decoder returned fewer pixels than announced".into()))?;
+    .ok_or_else(short)?;
     image.apply_orientation(orientation);
-    Ok(Some((image, u64::from(width) * u64::from(height))))
-}
-
-/// Orientation from the EXIF APP1 segment, if there is one and it is readable.
-fn exif_orientation<R>(jpeg: &Decompress<R>) -> Option<Orientation> {
-    jpeg.markers()
-        .filter(|m| m.marker == Marker::APP(1))
-        .find_map(|m| m.data.strip_prefix(b"Exif\0\0"))
-        .and_then(Orientation::from_exif_chunk)
+    Ok(Some(Decoded {
+        image,
+        format: ImageFormat::Jpeg,
+        source_pixels: u64::from(width) * u64::from(height),
+        metadata,
+    }))
 }
 
 /// Whether the JPEG's compressed data is followed by its end-of-image marker. libjpeg (like
@@ -185,19 +226,27 @@ fn first_scan(bytes: &[u8]) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::{has_end_marker, scale_numerator};
+    use super::{has_end_marker, scale_numerator, Target};
 
     #[test]
     fn scale_keeps_the_margin_over_the_widest_thumbnail() {
+        let wide = |width| Target { width, height: 0 };
         // 4000 px wide, 200 px thumbnails, margin 2: 1/8 gives 500 >= 400.
-        assert_eq!(scale_numerator(4000, Some(200), 2.0), 1);
+        assert_eq!(scale_numerator((4000, 3000), wide(200), 2.0), 1);
         // 1600 px: 1/8 gives 200 < 400, 2/8 gives 400.
-        assert_eq!(scale_numerator(1600, Some(200), 2.0), 2);
+        assert_eq!(scale_numerator((1600, 1200), wide(200), 2.0), 2);
         // 1000 px: 4/8 = 500 >= 400 after 3/8 = 375 falls short.
-        assert_eq!(scale_numerator(1000, Some(200), 2.0), 4);
+        assert_eq!(scale_numerator((1000, 750), wide(200), 2.0), 4);
         // Smaller than the margin wants: full size, never more.
-        assert_eq!(scale_numerator(300, Some(200), 2.0), 8);
-        assert_eq!(scale_numerator(4000, None, 2.0), 8);
+        assert_eq!(scale_numerator((300, 200), wide(200), 2.0), 8);
+        assert_eq!(scale_numerator((4000, 3000), Target::default(), 2.0), 8);
+        // A height of 600 on a 4000x1000 strip needs 2400 px of width: 5/8 = 2500 >= 2400
+        // at margin 1.
+        let tall = Target {
+            width: 32,
+            height: 600,
+        };
+        assert_eq!(scale_numerator((4000, 1000), tall, 1.0), 5);
     }
 
     #[test]

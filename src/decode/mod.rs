@@ -8,6 +8,9 @@
 //! `image`. This module neither resizes nor touches the disk.
 
 pub mod jpeg;
+mod meta;
+
+pub use meta::Metadata;
 
 use std::cell::Cell;
 use std::io::{Cursor, Read, Seek, SeekFrom};
@@ -36,9 +39,9 @@ pub const DEFAULT_SHRINK_MARGIN: f32 = 2.0;
 #[derive(Debug, Clone, Copy)]
 pub struct DecodeOptions {
     pub max_pixels: u64,
-    /// The widest thumbnail wanted; JPEGs are decoded at a reduced size that still covers it.
-    /// `None` decodes at full size.
-    pub target_width: Option<u32>,
+    /// What the thumbnails need; JPEGs are decoded at a reduced size that still covers it.
+    /// The default (zero) decodes at full size.
+    pub target: Target,
     pub shrink_margin: f32,
     /// Accept a JPEG without its end marker (the missing part comes out grey).
     pub allow_truncated: bool,
@@ -48,10 +51,30 @@ impl Default for DecodeOptions {
     fn default() -> Self {
         DecodeOptions {
             max_pixels: DEFAULT_MAX_PIXELS,
-            target_width: None,
+            target: Target::default(),
             shrink_margin: DEFAULT_SHRINK_MARGIN,
             allow_truncated: false,
         }
+    }
+}
+
+/// The least the thumbnails need of a decoded image: `width` pixels wide, and tall enough for
+/// `height` (the larger of the two wins, once the image's shape is known).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Target {
+    pub width: u32,
+    pub height: u32,
+}
+
+impl Target {
+    /// The width an upright `width` x `height` image must keep to meet the target.
+    pub fn width_for(&self, width: u32, height: u32) -> u32 {
+        let for_height = u64::from(self.height) * u64::from(width) / u64::from(height.max(1));
+        u64::from(self.width).max(for_height).min(u64::from(width)) as u32
+    }
+
+    pub fn is_full_size(&self) -> bool {
+        self.width == 0 && self.height == 0
     }
 }
 
@@ -89,6 +112,8 @@ pub struct Decoded {
     pub format: ImageFormat,
     /// The original's pixel count, from its header: the work a user asked for.
     pub source_pixels: u64,
+    /// The original's ICC profile and EXIF; the pixels are still in the profile's colours.
+    pub metadata: Metadata,
 }
 
 pub fn decode(bytes: &[u8], options: &DecodeOptions) -> Result<Decoded, DecodeError> {
@@ -97,12 +122,8 @@ pub fn decode(bytes: &[u8], options: &DecodeOptions) -> Result<Decoded, DecodeEr
         if !options.allow_truncated && !jpeg::has_end_marker(bytes) {
             return Err(DecodeError::Truncated);
         }
-        if let Some((image, source_pixels)) = jpeg::decode(bytes, options)? {
-            return Ok(Decoded {
-                image,
-                format,
-                source_pixels,
-            });
+        if let Some(decoded) = jpeg::decode(bytes, options)? {
+            return Ok(decoded);
         }
     }
     // Decoders are meant to return errors, but fuzzing found image-webp 0.2.4 panicking on a
@@ -124,12 +145,8 @@ pub fn decode_file(path: &Path, options: &DecodeOptions) -> Result<Decoded, Deco
         .read_to_end(&mut head)
         .map_err(read_err)?;
     if sniff(&head)? == ImageFormat::Jpeg {
-        if let Some((image, source_pixels)) = jpeg::decode_file(&mut file, &head, options)? {
-            return Ok(Decoded {
-                image,
-                format: ImageFormat::Jpeg,
-                source_pixels,
-            });
+        if let Some(decoded) = jpeg::decode_file(&mut file, &head, options)? {
+            return Ok(decoded);
         }
         // The JPEG path may have moved through the file; the rest starts after the head.
         file.seek(SeekFrom::Start(head.len() as u64))
@@ -160,18 +177,36 @@ fn decode_general(
     let mut decoder = reader.into_decoder().map_err(classify)?;
     let (width, height) = decoder.dimensions();
     check_dimensions(width, height, options)?;
-    // A missing or unreadable orientation is not worth failing the image over.
-    let orientation = if format == ImageFormat::WebP {
-        webp_orientation(bytes)
-    } else {
-        decoder.orientation().unwrap_or(Orientation::NoTransforms)
+    // Missing or unreadable metadata is not worth failing the image over. WebP chunks are
+    // walked by hand (see `meta::webp_chunk`); PNG orientation may hide in ImageMagick's text.
+    let (icc, exif) = match format {
+        ImageFormat::WebP => (
+            meta::webp_chunk(bytes, b"ICCP").map(<[u8]>::to_vec),
+            meta::webp_chunk(bytes, b"EXIF").map(<[u8]>::to_vec),
+        ),
+        _ => (
+            decoder.icc_profile().ok().flatten(),
+            decoder.exif_metadata().ok().flatten().or_else(|| {
+                (format == ImageFormat::Png)
+                    .then(|| meta::png_raw_profile_exif(bytes))
+                    .flatten()
+            }),
+        ),
+    };
+    let (exif, orientation) = match exif {
+        Some(exif) => {
+            let (exif, orientation) = meta::upright_exif(&exif);
+            (Some(exif), orientation)
+        }
+        None => (None, None),
     };
     let mut image = DynamicImage::from_decoder(decoder).map_err(classify)?;
-    image.apply_orientation(orientation);
+    image.apply_orientation(orientation.unwrap_or(Orientation::NoTransforms));
     Ok(Decoded {
         image: to_8_bit(image),
         format,
         source_pixels: u64::from(width) * u64::from(height),
+        metadata: Metadata { icc, exif },
     })
 }
 
@@ -202,33 +237,6 @@ pub(crate) fn quietly<T>(f: impl FnOnce() -> T) -> Result<T, String> {
             .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
             .unwrap_or_else(|| "panic".to_string())
     })
-}
-
-/// A WebP's EXIF orientation, read by walking its RIFF chunks within the file's bytes.
-///
-/// `image` 0.25 misses the `Exif\0\0`-prefixed chunks that many tools write, and allocates a
-/// chunk's declared size before reading it: a 4 KB file declaring a 4 GiB EXIF chunk (found by
-/// fuzzing) made it ask for 4 GiB. Here a chunk that does not fit the file is never read.
-fn webp_orientation(bytes: &[u8]) -> Orientation {
-    let mut at = 12; // "RIFF", size, "WEBP"
-    while at + 8 <= bytes.len() {
-        let kind = &bytes[at..at + 4];
-        let size = u32::from_le_bytes([bytes[at + 4], bytes[at + 5], bytes[at + 6], bytes[at + 7]]);
-        let start = at + 8;
-        let Some(end) = start
-            .checked_add(size as usize)
-            .filter(|&end| end <= bytes.len())
-        else {
-            break;
-        };
-        if kind == b"EXIF" {
-            let exif = &bytes[start..end];
-            let exif = exif.strip_prefix(b"Exif\0\0").unwrap_or(exif);
-            return Orientation::from_exif_chunk(exif).unwrap_or(Orientation::NoTransforms);
-        }
-        at = end + (size as usize & 1); // chunks are padded to an even length
-    }
-    Orientation::NoTransforms
 }
 
 /// Refuses empty images and images over the pixel budget, from the header alone.
@@ -357,20 +365,6 @@ mod tests {
             "{err}"
         );
         assert!(err.to_string().contains("10000.0 megapixels"), "{err}");
-    }
-
-    #[test]
-    fn webp_orientation_reads_prefixed_exif_and_skips_chunks_past_the_end() {
-        use super::webp_orientation;
-        use image::metadata::Orientation;
-        let rotated = include_bytes!("../../tests/fixtures/webp_exif_prefixed_orientation_3.webp");
-        assert_eq!(webp_orientation(rotated), Orientation::Rotate180);
-        // Regression (fuzzing): an EXIF chunk declaring 4 GiB in a 4 KB file.
-        let hostile =
-            include_bytes!("../../tests/fixtures/fuzz_webp_exif_chunk_declares_4gib.webp");
-        assert_eq!(webp_orientation(hostile), Orientation::NoTransforms);
-        let decoded = decode(hostile, &DecodeOptions::default()).unwrap();
-        assert_eq!((decoded.image.width(), decoded.image.height()), (128, 128));
     }
 
     #[test]

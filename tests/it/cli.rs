@@ -297,10 +297,24 @@ fn demo_downloads_and_resizes_every_bundled_sample() {
 #[test]
 fn bad_usage_exits_2_with_a_clear_message() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: [(&[&str], &str); 6] = [
+    let cases: [(&[&str], &str); 11] = [
         (&["--no-such-flag", "x.jpg"], "--no-such-flag"),
         (&["--sizes", "0", "x.jpg"], "out of range"),
-        (&["--sizes", "abc", "x.jpg"], "'abc' is not a width"),
+        (&["--sizes", "abc", "x.jpg"], "'abc' is not a size"),
+        (&["--crop", "x.jpg"], "--crop fills a box"),
+        (&["--crop=sideways", "-s", "9x9", "x.jpg"], "sideways"),
+        (
+            &["--name-template", "{stem}.{ext}", "x.jpg"],
+            "gives every size the same name",
+        ),
+        (
+            &["--name-template", "../{stem}_{size}.{ext}", "x.jpg"],
+            "inside the output folder",
+        ),
+        (
+            &["--name-template", "{stem}_{px}.{ext}", "x.jpg"],
+            "unknown field {px}",
+        ),
         (&["--download-threads", "0", "x.jpg"], "download-threads"),
         (&["--quality", "101", "x.jpg"], "quality"),
         (&[], "no inputs"),
@@ -383,12 +397,7 @@ fn decoding_from_a_file_and_from_memory_make_the_same_thumbnails() {
             s.name
         );
         for (a, b) in from_memory.thumbnails.iter().zip(&from_file.thumbnails) {
-            assert!(
-                a.bytes == b.bytes,
-                "{} at {} px differs",
-                s.name,
-                a.requested_width
-            );
+            assert!(a.bytes == b.bytes, "{} at {} px differs", s.name, a.size);
         }
     }
 }

@@ -11,10 +11,15 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
 
-use image::codecs::jpeg::JpegEncoder;
-use image::codecs::png::PngEncoder;
-use image::codecs::webp::WebPEncoder;
-use image::{DynamicImage, ImageFormat};
+use image::ImageFormat;
+
+use crate::resize::Size;
+
+mod encode;
+mod name;
+
+pub use encode::{encode, Encoding};
+pub use name::{NameTemplate, DEFAULT_TEMPLATE};
 
 /// Prefix of every temporary file we create, so a later run can recognise and remove its own.
 /// The full name is `.thumbnail-maker-<host>_<pid>_<random>.part`.
@@ -59,6 +64,8 @@ pub enum OutputError {
         #[source]
         source: image::ImageError,
     },
+    #[error("encoding JPEG failed: {0}")]
+    Jpeg(String),
     #[error("writing {} failed", path.display())]
     Io {
         path: PathBuf,
@@ -67,84 +74,41 @@ pub enum OutputError {
     },
 }
 
-/// The thumbnail's file name: `<stem>_<width>.<ext>`, the original service's naming.
-pub fn file_name(stem: &str, width: u32, format: OutputFormat) -> String {
-    format!("{stem}_{width}.{}", format.extension())
-}
-
-/// Whether every thumbnail of `stem` is already in `dir`. With the format following the input's
-/// content (`format` is `None`), any of the formats we write counts.
+/// Whether every thumbnail of `stem` is already in `dir`, as far as names can tell. With the
+/// format following the input's content (`format` is `None`), any of the formats we write counts.
+/// A template that names files by their pixel size cannot be checked before decoding: `false`.
 pub fn thumbnails_exist(
     dir: &Path,
     stem: &str,
-    widths: &[u32],
+    sizes: &[Size],
     format: Option<OutputFormat>,
+    names: &NameTemplate,
 ) -> bool {
     let formats = match format {
         Some(format) => vec![format],
         None => vec![OutputFormat::Jpeg, OutputFormat::Png, OutputFormat::WebP],
     };
-    widths.iter().all(|&width| {
-        formats
-            .iter()
-            .any(|&format| dir.join(file_name(stem, width, format)).is_file())
+    sizes.iter().all(|&size| {
+        formats.iter().any(|&format| {
+            names
+                .predicted(dir, stem, size, format)
+                .is_some_and(|path| path.is_file())
+        })
     })
 }
 
-/// Encodes `image` as `format`. JPEG has no alpha: a transparent image is flattened onto
-/// `background` (RGB) first, as vipsthumbnail and sharp do, instead of showing whatever colour
-/// its transparent pixels happen to store.
-pub fn encode(
-    image: &DynamicImage,
-    format: OutputFormat,
-    quality: u8,
-    background: [u8; 3],
-) -> Result<Vec<u8>, OutputError> {
-    let mut out = Vec::with_capacity(16 * 1024);
-    let result = match format {
-        OutputFormat::Jpeg => {
-            let encoder = JpegEncoder::new_with_quality(&mut out, quality);
-            match image {
-                DynamicImage::ImageLuma8(_) | DynamicImage::ImageRgb8(_) => {
-                    image.write_with_encoder(encoder)
-                }
-                other => flatten(other, background).write_with_encoder(encoder),
-            }
-        }
-        OutputFormat::Png => image.write_with_encoder(PngEncoder::new(&mut out)),
-        OutputFormat::WebP => match image {
-            DynamicImage::ImageRgb8(_) | DynamicImage::ImageRgba8(_) => {
-                image.write_with_encoder(WebPEncoder::new_lossless(&mut out))
-            }
-            other => DynamicImage::ImageRgba8(other.to_rgba8())
-                .write_with_encoder(WebPEncoder::new_lossless(&mut out)),
-        },
-    };
-    result.map_err(|source| OutputError::Encode { format, source })?;
-    Ok(out)
-}
-
-/// `image` composited over an opaque `background`.
-fn flatten(image: &DynamicImage, background: [u8; 3]) -> DynamicImage {
-    let mut rgba = image.to_rgba8();
-    let mut rgb = image::RgbImage::new(rgba.width(), rgba.height());
-    for (out, px) in rgb.pixels_mut().zip(rgba.pixels_mut()) {
-        let alpha = u32::from(px[3]);
-        for c in 0..3 {
-            let mixed = u32::from(px[c]) * alpha + u32::from(background[c]) * (255 - alpha);
-            out[c] = ((mixed + 127) / 255) as u8;
-        }
-    }
-    DynamicImage::ImageRgb8(rgb)
-}
-
-/// Writes `bytes` to `dir/name` through a temporary file in `dir` and an atomic rename.
+/// Writes `bytes` to `dir/name` through a temporary file in `dir` and an atomic rename. `name`
+/// may hold subfolders (from a name template), created as needed; the temporary file stays in
+/// `dir` itself, where a later run looks for leftovers, and the rename moves it down.
 pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, OutputError> {
     let path = dir.join(name);
     let io_err = |source| OutputError::Io {
         path: path.clone(),
         source,
     };
+    if let Some(parent) = path.parent().filter(|p| *p != dir) {
+        fs::create_dir_all(parent).map_err(io_err)?;
+    }
     let mut tmp = temp_file(dir).map_err(io_err)?;
     tmp.write_all(bytes).map_err(io_err)?;
     tmp.persist(&path).map_err(|e| io_err(e.error))?;
@@ -231,8 +195,8 @@ pub fn ensure_dir(dir: &Path) -> Result<(), OutputError> {
 
 #[cfg(test)]
 mod tests {
-    use super::{encode, file_name, write_atomic, OutputFormat, TEMP_PREFIX};
-    use image::{DynamicImage, ImageFormat, RgbaImage};
+    use super::{write_atomic, OutputFormat, TEMP_PREFIX};
+    use image::ImageFormat;
 
     #[test]
     fn format_follows_input() {
@@ -246,47 +210,6 @@ mod tests {
             OutputFormat::WebP
         );
         assert_eq!(OutputFormat::for_input(ImageFormat::Gif), OutputFormat::Png);
-        assert_eq!(file_name("cat", 64, OutputFormat::Jpeg), "cat_64.jpg");
-    }
-
-    #[test]
-    fn every_format_encodes_what_it_is_given() {
-        let rgba = DynamicImage::ImageRgba8(RgbaImage::new(3, 2));
-        for format in [OutputFormat::Jpeg, OutputFormat::Png, OutputFormat::WebP] {
-            let bytes = encode(&rgba, format, 80, [255, 255, 255]).unwrap();
-            let back = image::load_from_memory(&bytes).unwrap();
-            assert_eq!((back.width(), back.height()), (3, 2), "{format:?}");
-        }
-    }
-
-    #[test]
-    fn transparency_is_flattened_onto_the_background_for_jpeg() {
-        use image::Rgba;
-        // Transparent black on the left, opaque red on the right.
-        let img = RgbaImage::from_fn(16, 8, |x, _| {
-            if x < 8 {
-                Rgba([0, 0, 0, 0])
-            } else {
-                Rgba([255, 0, 0, 255])
-            }
-        });
-        let bytes = encode(
-            &DynamicImage::ImageRgba8(img),
-            OutputFormat::Jpeg,
-            95,
-            [255, 255, 255],
-        )
-        .unwrap();
-        let back = image::load_from_memory(&bytes).unwrap().to_rgb8();
-        let (left, right) = (back.get_pixel(2, 4), back.get_pixel(13, 4));
-        assert!(
-            left.0.iter().all(|&c| c > 240),
-            "transparent became {left:?}, not white"
-        );
-        assert!(
-            right[0] > 230 && right[1] < 30 && right[2] < 30,
-            "{right:?}"
-        );
     }
 
     #[test]
@@ -319,5 +242,18 @@ mod tests {
             .collect();
         assert_eq!(names, ["a_32.png"]);
         assert!(!names[0].starts_with(TEMP_PREFIX));
+    }
+
+    #[test]
+    fn a_name_with_folders_lands_in_them_and_its_temporary_in_the_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_atomic(dir.path(), "200/a.png", b"data").unwrap();
+        assert_eq!(path, dir.path().join("200/a.png"));
+        assert_eq!(std::fs::read(&path).unwrap(), b"data");
+        let root: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(root, ["200"]);
     }
 }
