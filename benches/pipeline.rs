@@ -94,7 +94,7 @@ fn encode_alone(c: &mut Criterion) {
         .iter()
         .map(|&w| {
             Thumbnailer::default()
-                .resize(&image, Size::width(w), None, true)
+                .resize_to_size(&image, Size::width(w), None, true)
                 .expect("resizes")
         })
         .collect();

@@ -64,7 +64,7 @@ fn resize(c: &mut Criterion) {
             group.bench_function(name, |b| {
                 b.iter(|| {
                     thumbnailer
-                        .resize(&src, Size::width(width), None, true)
+                        .resize_to_size(&src, Size::width(width), None, true)
                         .expect("resizes")
                 })
             });

@@ -79,7 +79,7 @@ pub fn cmyk_to_rgb(cmyk: &[u8], width: u32, height: u32, icc: Option<&[u8]>) -> 
         for (out, ink) in rgb.pixels_mut().zip(cmyk.chunks_exact(4)) {
             let white = 255 - u32::from(ink[3]);
             for c in 0..3 {
-                out[c] = ((255 - u32::from(ink[c])) * white / 255) as u8;
+                out[c] = (((255 - u32::from(ink[c])) * white + 127) / 255) as u8;
             }
         }
     }

@@ -152,7 +152,9 @@ fn thumbnails_of(
     };
     let mut thumbnails = Vec::with_capacity(spec.sizes.len());
     for &size in &spec.sizes {
-        let resized = thumbnailer.resize(&image, size, spec.crop, spec.enlarge)?;
+        let (width, height) = decoded.source_size;
+        let geometry = resize::geometry(width, height, size, spec.crop.is_some(), spec.enlarge);
+        let resized = thumbnailer.resize(&image, geometry, spec.crop)?;
         thumbnails.push(Thumbnail {
             size,
             width: resized.width(),
@@ -162,7 +164,7 @@ fn thumbnails_of(
         });
     }
     Ok(Thumbnails {
-        source_pixels: decoded.source_pixels,
+        source_pixels: u64::from(decoded.source_size.0) * u64::from(decoded.source_size.1),
         thumbnails,
     })
 }

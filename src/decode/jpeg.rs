@@ -185,7 +185,7 @@ fn decode_inner<R: BufRead>(
     Ok(Some(Decoded {
         image,
         format: ImageFormat::Jpeg,
-        source_pixels: u64::from(width) * u64::from(height),
+        source_size: upright,
         metadata,
     }))
 }

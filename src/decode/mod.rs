@@ -110,8 +110,8 @@ pub struct Decoded {
     /// Possibly smaller than the original, when decoded scaled.
     pub image: DynamicImage,
     pub format: ImageFormat,
-    /// The original's pixel count, from its header: the work a user asked for.
-    pub source_pixels: u64,
+    /// The original's size, upright: what the thumbnails' shapes are computed from.
+    pub source_size: (u32, u32),
     /// The original's ICC profile and EXIF; the pixels are still in the profile's colours.
     pub metadata: Metadata,
 }
@@ -203,9 +203,9 @@ fn decode_general(
     let mut image = DynamicImage::from_decoder(decoder).map_err(classify)?;
     image.apply_orientation(orientation.unwrap_or(Orientation::NoTransforms));
     Ok(Decoded {
+        source_size: (image.width(), image.height()),
         image: to_8_bit(image),
         format,
-        source_pixels: u64::from(width) * u64::from(height),
         metadata: Metadata { icc, exif },
     })
 }

@@ -48,16 +48,17 @@ impl Thumbnailer {
         }
     }
 
-    /// Resizes `src` (8-bit L, LA, RGB or RGBA) to `size` (see [`geometry`]), keeping its
-    /// pixel type.
+    /// Resizes `src` (8-bit L, LA, RGB or RGBA) as `geometry` says, keeping its pixel type,
+    /// and cuts the kept window out where `crop` chooses. The geometry comes from the
+    /// original's dimensions ([`geometry`]), not from `src`'s: a JPEG decoded at 2/8 scale
+    /// rounds its own size, and the thumbnail's shape must not depend on that.
     pub fn resize(
         &mut self,
         src: &DynamicImage,
-        size: Size,
+        geometry: Geometry,
         crop: Option<Crop>,
-        enlarge: bool,
     ) -> Result<DynamicImage, ResizeError> {
-        let g = geometry(src.width(), src.height(), size, crop.is_some(), enlarge);
+        let g = geometry;
         let resized = self.resize_to(src, g.resized)?;
         if g.kept == g.resized {
             return Ok(resized);
@@ -67,6 +68,18 @@ impl Thumbnailer {
             _ => ((g.resized.0 - g.kept.0) / 2, (g.resized.1 - g.kept.1) / 2),
         };
         Ok(resized.crop_imm(x, y, g.kept.0, g.kept.1))
+    }
+
+    /// [`Thumbnailer::resize`] for `size`, with the geometry taken from `src` itself.
+    pub fn resize_to_size(
+        &mut self,
+        src: &DynamicImage,
+        size: Size,
+        crop: Option<Crop>,
+        enlarge: bool,
+    ) -> Result<DynamicImage, ResizeError> {
+        let g = geometry(src.width(), src.height(), size, crop.is_some(), enlarge);
+        self.resize(src, g, crop)
     }
 
     fn resize_to(
@@ -190,7 +203,7 @@ mod tests {
             };
         }
         let out = Thumbnailer::default()
-            .resize(&DynamicImage::ImageRgba8(img), Size::width(16), None, true)
+            .resize_to_size(&DynamicImage::ImageRgba8(img), Size::width(16), None, true)
             .unwrap()
             .to_rgba8();
         for p in out.pixels().filter(|p| p[3] > 16) {
@@ -217,14 +230,14 @@ mod tests {
         let size = "100x100".parse().unwrap();
         let mut t = Thumbnailer::default();
         let centre = t
-            .resize(&src, size, Some(Crop::Centre), true)
+            .resize_to_size(&src, size, Some(Crop::Centre), true)
             .unwrap()
             .to_rgb8();
         assert_eq!(centre.dimensions(), (100, 100));
         // The centre straddles both halves: grey on the left edge, checks on the right.
         assert_eq!(centre.get_pixel(0, 50).0, [128, 128, 128]);
         let entropy = t
-            .resize(&src, size, Some(Crop::Entropy), true)
+            .resize_to_size(&src, size, Some(Crop::Entropy), true)
             .unwrap()
             .to_rgb8();
         assert_eq!(entropy.dimensions(), (100, 100));
@@ -245,11 +258,11 @@ mod tests {
         let src = DynamicImage::ImageLuma8(img);
         let size = Size::width(8);
         let plain = Thumbnailer::default()
-            .resize(&src, size, None, true)
+            .resize_to_size(&src, size, None, true)
             .unwrap()
             .to_luma8();
         let linear = Thumbnailer::new(true)
-            .resize(&src, size, None, true)
+            .resize_to_size(&src, size, None, true)
             .unwrap()
             .to_luma8();
         let mid = |i: &image::GrayImage| i.get_pixel(4, 4)[0];

@@ -5,6 +5,7 @@ mod bench;
 mod cli;
 mod corpus;
 mod faults;
+mod pixels;
 mod resume;
 mod shard;
 mod util;

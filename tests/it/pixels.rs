@@ -1,0 +1,418 @@
+//! Thumbnails people trust: orientation, colour, alpha, 16-bit, sizes, crops, names, metadata.
+//! Inputs are made here or kept in tests/fixtures, so these run without ../shared; the expected
+//! values come from the EXIF spec's corner table and from Pillow (noted where used).
+
+use std::io::Cursor;
+
+use image::{DynamicImage, ImageDecoder, ImageEncoder, Rgb, RgbImage, Rgba, RgbaImage};
+use thumbnail_maker::output::OutputFormat;
+use thumbnail_maker::resize::{Size, Thumbnailer};
+use thumbnail_maker::{make_thumbnails, Config};
+
+use crate::util::{dims, fixture, names, tm, tm_bare};
+
+const RED: [u8; 3] = [255, 0, 0];
+const GREEN: [u8; 3] = [0, 255, 0];
+const BLUE: [u8; 3] = [0, 0, 255];
+const BLACK: [u8; 3] = [0, 0, 0];
+
+/// 48x32 as stored: red, green, blue and black corners on white, as the corpus's files.
+fn corners() -> RgbImage {
+    RgbImage::from_fn(48, 32, |x, y| match (x < 12, x >= 36, y < 8, y >= 24) {
+        (true, _, true, _) => Rgb(RED),
+        (_, true, true, _) => Rgb(GREEN),
+        (true, _, _, true) => Rgb(BLUE),
+        (_, true, _, true) => Rgb(BLACK),
+        _ => Rgb([255, 255, 255]),
+    })
+}
+
+/// A big-endian TIFF block with one entry: Orientation = `n`.
+fn exif_orientation(n: u8) -> Vec<u8> {
+    let mut tiff = b"MM\0\x2a\0\0\0\x08\0\x01".to_vec();
+    tiff.extend([0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, n, 0, 0]);
+    tiff.extend([0, 0, 0, 0]);
+    tiff
+}
+
+fn encoded(
+    image: &DynamicImage,
+    format: OutputFormat,
+    exif: Option<Vec<u8>>,
+    icc: Option<Vec<u8>>,
+) -> Vec<u8> {
+    let mut out = Vec::new();
+    let encode = |mut encoder: Box<dyn ImageEncoderDyn + '_>| {
+        if let Some(exif) = exif.clone() {
+            encoder.exif(exif);
+        }
+        if let Some(icc) = icc.clone() {
+            encoder.icc(icc);
+        }
+        encoder.write(image);
+    };
+    match format {
+        OutputFormat::Jpeg => encode(Box::new(
+            image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 100),
+        )),
+        OutputFormat::Png => encode(Box::new(image::codecs::png::PngEncoder::new(&mut out))),
+        OutputFormat::WebP => encode(Box::new(image::codecs::webp::WebPEncoder::new_lossless(
+            &mut out,
+        ))),
+    }
+    out
+}
+
+/// The three encoders behind one object-safe face, for `encoded`.
+trait ImageEncoderDyn {
+    fn exif(&mut self, exif: Vec<u8>);
+    fn icc(&mut self, icc: Vec<u8>);
+    fn write(self: Box<Self>, image: &DynamicImage);
+}
+
+impl<E: ImageEncoder> ImageEncoderDyn for E {
+    fn exif(&mut self, exif: Vec<u8>) {
+        self.set_exif_metadata(exif).expect("takes EXIF");
+    }
+    fn icc(&mut self, icc: Vec<u8>) {
+        self.set_icc_profile(icc).expect("takes ICC");
+    }
+    fn write(self: Box<Self>, image: &DynamicImage) {
+        image.write_with_encoder(*self).expect("encodes");
+    }
+}
+
+/// One PNG thumbnail of `bytes` at `size`, decoded back.
+fn thumbnail(
+    bytes: &[u8],
+    size: &str,
+    tweak: impl FnOnce(&mut thumbnail_maker::ThumbnailSpec),
+) -> DynamicImage {
+    let mut spec = Config::new(Default::default(), 1).spec;
+    spec.sizes = vec![size.parse().unwrap()];
+    spec.format = Some(OutputFormat::Png);
+    tweak(&mut spec);
+    let made =
+        make_thumbnails(bytes, &spec, &mut Thumbnailer::new(spec.linear)).expect("thumbnail");
+    image::load_from_memory(&made.thumbnails[0].bytes).unwrap()
+}
+
+fn close(got: [u8; 3], want: [u8; 3], tolerance: u8) -> bool {
+    got.iter()
+        .zip(want)
+        .all(|(g, w)| g.abs_diff(w) <= tolerance)
+}
+
+#[test]
+fn every_exif_orientation_is_turned_upright_in_jpeg_png_and_webp() {
+    // Corners after orientation 1 to 8 (checked against Pillow's exif_transpose on the corpus
+    // files): top-left, top-right, bottom-left, bottom-right.
+    let expected = [
+        [RED, GREEN, BLUE, BLACK],
+        [GREEN, RED, BLACK, BLUE],
+        [BLACK, BLUE, GREEN, RED],
+        [BLUE, BLACK, RED, GREEN],
+        [RED, BLUE, GREEN, BLACK],
+        [BLUE, RED, BLACK, GREEN],
+        [BLACK, GREEN, BLUE, RED],
+        [GREEN, BLACK, RED, BLUE],
+    ];
+    let source = DynamicImage::ImageRgb8(corners());
+    for format in [OutputFormat::Jpeg, OutputFormat::Png, OutputFormat::WebP] {
+        for (n, want) in (1..=8u8).zip(expected) {
+            let bytes = encoded(&source, format, Some(exif_orientation(n)), None);
+            // The upright width, so the pixels are compared unresized.
+            let width = if n >= 5 { "32" } else { "48" };
+            let out = thumbnail(&bytes, width, |_| {}).to_rgb8();
+            let upright = if n >= 5 { (32, 48) } else { (48, 32) };
+            assert_eq!(out.dimensions(), upright, "{format:?} orientation {n}");
+            let (w, h) = upright;
+            let got = [(2, 2), (w - 3, 2), (2, h - 3), (w - 3, h - 3)]
+                .map(|(x, y)| out.get_pixel(x, y).0);
+            for (corner, (g, w)) in got.iter().zip(want).enumerate() {
+                assert!(
+                    close(*g, w, 24),
+                    "{format:?} orientation {n}, corner {corner}: {g:?}, want {w:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn imagemagick_raw_profile_orientation_in_png_is_honoured() {
+    // tests/fixtures: the corner pattern with Orientation=3 only in a "Raw profile type exif"
+    // tEXt chunk (Pillow reads it as 3 too).
+    let bytes = std::fs::read(fixture("png_raw_profile_orientation_3.png")).unwrap();
+    let out = thumbnail(&bytes, "48", |_| {}).to_rgb8();
+    assert_eq!(out.get_pixel(2, 2).0, BLACK);
+    assert_eq!(out.get_pixel(45, 2).0, BLUE);
+}
+
+#[test]
+fn adobe_cmyk_jpeg_comes_out_with_pillows_colours() {
+    // Four ink blocks written by Pillow (Adobe APP14, inverted inks); Pillow's convert("RGB")
+    // of the same file gives these.
+    let bytes = std::fs::read(fixture("cmyk_adobe_4_inks.jpg")).unwrap();
+    let out = thumbnail(&bytes, "32", |_| {}).to_rgb8();
+    let pillow = [[255, 0, 0], [0, 255, 255], [127, 127, 127], [172, 207, 49]];
+    for (block, want) in pillow.into_iter().enumerate() {
+        let got = out.get_pixel(block as u32 * 8 + 4, 8).0;
+        assert!(
+            close(got, want, 2),
+            "block {block}: {got:?}, Pillow {want:?}"
+        );
+    }
+}
+
+#[test]
+fn transparent_edges_stay_clean_kept_in_png_and_flattened_in_jpeg() {
+    // Opaque white on the left, fully transparent *black* on the right: an alpha-unaware resize
+    // drags the black into a dark fringe.
+    let img = RgbaImage::from_fn(64, 16, |x, _| {
+        if x < 32 {
+            Rgba([255, 255, 255, 255])
+        } else {
+            Rgba([0, 0, 0, 0])
+        }
+    });
+    let bytes = encoded(
+        &DynamicImage::ImageRgba8(img),
+        OutputFormat::Png,
+        None,
+        None,
+    );
+    let png = thumbnail(&bytes, "16", |_| {}).to_rgba8();
+    assert_eq!(png.get_pixel(0, 2).0, [255, 255, 255, 255]);
+    assert_eq!(png.get_pixel(15, 2).0[3], 0, "transparency kept");
+    for p in png.pixels().filter(|p| p[3] > 0) {
+        assert!(p[0] >= 250, "dark fringe in PNG: {p:?}");
+    }
+    let mut spec = Config::new(Default::default(), 1).spec;
+    spec.sizes = vec![Size::width(16)];
+    spec.format = Some(OutputFormat::Jpeg);
+    spec.quality = 100;
+    spec.background = [255, 0, 0];
+    let made = make_thumbnails(&bytes, &spec, &mut Thumbnailer::default()).unwrap();
+    let jpeg = image::load_from_memory(&made.thumbnails[0].bytes)
+        .unwrap()
+        .to_rgb8();
+    assert!(
+        close(jpeg.get_pixel(15, 2).0, [255, 0, 0], 8),
+        "{:?}",
+        jpeg.get_pixel(15, 2)
+    );
+    assert!(
+        close(jpeg.get_pixel(0, 2).0, [255, 255, 255], 8),
+        "{:?}",
+        jpeg.get_pixel(0, 2)
+    );
+    for p in jpeg.pixels() {
+        // Between white and red only: red stays high, green and blue never go below red's.
+        assert!(p[0] >= 240, "dark fringe in JPEG: {p:?}");
+    }
+}
+
+#[test]
+fn sixteen_bit_png_becomes_the_nearest_8_bit_values() {
+    // 0x8080 in 16 bits is exactly 128 in 8; alpha 0xFFFF is 255.
+    let img = image::ImageBuffer::<Rgba<u16>, _>::from_pixel(
+        40,
+        20,
+        Rgba([0x8080, 0x4040, 0xFFFF, 0xFFFF]),
+    );
+    let bytes = encoded(
+        &DynamicImage::ImageRgba16(img),
+        OutputFormat::Png,
+        None,
+        None,
+    );
+    let out = thumbnail(&bytes, "20", |_| {});
+    assert_eq!(out.color(), image::ColorType::Rgba8);
+    assert_eq!((out.width(), out.height()), (20, 10));
+    assert_eq!(out.to_rgba8().get_pixel(10, 5).0, [128, 64, 255, 255]);
+    let gray = image::ImageBuffer::<image::Luma<u16>, _>::from_pixel(40, 20, image::Luma([0xC0C0]));
+    let bytes = encoded(
+        &DynamicImage::ImageLuma16(gray),
+        OutputFormat::Png,
+        None,
+        None,
+    );
+    let out = thumbnail(&bytes, "20", |_| {});
+    assert_eq!(out.color(), image::ColorType::L8);
+    assert_eq!(out.to_luma8().get_pixel(10, 5).0, [192]);
+}
+
+fn p3_png() -> (Vec<u8>, Vec<u8>) {
+    let p3 = moxcms::ColorProfile::new_display_p3().encode().unwrap();
+    let img = DynamicImage::ImageRgb8(RgbImage::from_pixel(40, 20, Rgb([205, 100, 60])));
+    (
+        encoded(
+            &img,
+            OutputFormat::Png,
+            Some(exif_orientation(1)),
+            Some(p3.clone()),
+        ),
+        p3,
+    )
+}
+
+fn icc_and_exif(bytes: &[u8]) -> (Option<Vec<u8>>, Option<Vec<u8>>) {
+    let mut decoder = image::ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .unwrap()
+        .into_decoder()
+        .unwrap();
+    (
+        decoder.icc_profile().unwrap(),
+        decoder.exif_metadata().unwrap(),
+    )
+}
+
+#[test]
+fn display_p3_is_converted_to_srgb_unless_the_profile_is_kept() {
+    let (bytes, p3) = p3_png();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("p3.png"), &bytes).unwrap();
+    let run = |args: &[&str], out: &str| {
+        let status = tm_bare(dir.path())
+            .args(["p3.png", "-s", "20", "-q", "-o", out])
+            .args(args)
+            .status()
+            .unwrap();
+        assert!(status.success(), "{args:?}");
+        let file = std::fs::read(dir.path().join(out).join("p3_20.png")).unwrap();
+        let pixel = image::load_from_memory(&file)
+            .unwrap()
+            .to_rgb8()
+            .get_pixel(10, 5)
+            .0;
+        let (icc, exif) = icc_and_exif(&file);
+        (pixel, icc, exif)
+    };
+    // Pillow's ImageCms (lcms2) turns P3 (205, 100, 60) into sRGB (220, 92, 46).
+    let (pixel, icc, exif) = run(&[], "converted");
+    assert!(close(pixel, [220, 92, 46], 1), "{pixel:?}");
+    assert_eq!((icc, exif), (None, None), "metadata is stripped by default");
+    let (pixel, icc, exif) = run(&["--keep-icc"], "kept");
+    assert_eq!(pixel, [205, 100, 60]);
+    assert_eq!((icc.as_ref(), exif), (Some(&p3), None));
+    let (pixel, icc, exif) = run(&["--keep-metadata"], "all");
+    assert_eq!(pixel, [205, 100, 60]);
+    assert_eq!(icc.as_ref(), Some(&p3));
+    assert_eq!(exif, Some(exif_orientation(1)));
+}
+
+#[test]
+fn kept_exif_of_a_rotated_jpeg_says_upright() {
+    let source = DynamicImage::ImageRgb8(corners());
+    let bytes = encoded(&source, OutputFormat::Jpeg, Some(exif_orientation(6)), None);
+    let mut spec = Config::new(Default::default(), 1).spec;
+    spec.sizes = vec![Size::width(16)];
+    spec.keep_metadata = true;
+    for progressive in [false, true] {
+        spec.progressive = progressive;
+        let made = make_thumbnails(&bytes, &spec, &mut Thumbnailer::default()).unwrap();
+        let out = &made.thumbnails[0].bytes;
+        let (_, exif) = icc_and_exif(out);
+        assert_eq!(exif, Some(exif_orientation(1)), "progressive {progressive}");
+        assert_eq!(
+            image::load_from_memory(out).unwrap().height(),
+            24,
+            "rotated 32x48 at 16 wide"
+        );
+        // SOF2 marks a progressive frame.
+        assert_eq!(out.windows(2).any(|w| w == [0xFF, 0xC2]), progressive);
+    }
+}
+
+#[test]
+fn sizes_crops_and_name_templates_make_exactly_the_files_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    // 1600x1200 landscape and 1065x1600 portrait samples.
+    for name in ["picosdeeuropa.jpg", "friends.jpg"] {
+        std::fs::write(dir.path().join(name), crate::util::sample(name)).unwrap();
+    }
+    let status = tm(dir.path())
+        .args([
+            "picosdeeuropa.jpg",
+            "friends.jpg",
+            "-q",
+            "-s",
+            "200,x150,100x100",
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = dir.path().join("out");
+    let expect = [
+        ("picosdeeuropa_200.jpg", (200, 150)),
+        ("picosdeeuropa_x150.jpg", (200, 150)),
+        ("picosdeeuropa_100x100.jpg", (100, 75)),
+        ("friends_200.jpg", (200, 300)),
+        ("friends_x150.jpg", (99, 150)),
+        ("friends_100x100.jpg", (66, 100)),
+    ];
+    for (name, size) in expect {
+        assert_eq!(dims(&out.join(name)), size, "{name}");
+    }
+    assert_eq!(names(&out).len(), 6);
+
+    for (crop, folder) in [("--crop", "centre"), ("--crop=entropy", "entropy")] {
+        let status = tm_bare(dir.path())
+            .args([
+                "picosdeeuropa.jpg",
+                "friends.jpg",
+                "-q",
+                "-s",
+                "100x100,64x32",
+                crop,
+                "-o",
+                folder,
+            ])
+            .args(["-f", "webp", "--name-template"])
+            .arg("{size}/{stem}-{width}x{height}.{ext}")
+            .status()
+            .unwrap();
+        assert!(status.success(), "{crop}");
+        let out = dir.path().join(folder);
+        assert_eq!(
+            names(&out),
+            ["100x100", "64x32"],
+            "only the folders the template names"
+        );
+        for stem in ["picosdeeuropa", "friends"] {
+            assert_eq!(
+                dims(&out.join(format!("100x100/{stem}-100x100.webp"))),
+                (100, 100),
+                "{crop}"
+            );
+            assert_eq!(
+                dims(&out.join(format!("64x32/{stem}-64x32.webp"))),
+                (64, 32),
+                "{crop}"
+            );
+        }
+    }
+}
+
+#[test]
+fn linear_light_keeps_thin_bright_lines_bright() {
+    // Alternating black and white columns average to 50% light: 188 in sRGB. Resizing the
+    // stored values instead gives about 128.
+    let img = image::GrayImage::from_fn(64, 64, |x, _| {
+        image::Luma([if x % 2 == 0 { 0 } else { 255 }])
+    });
+    let bytes = encoded(
+        &DynamicImage::ImageLuma8(img),
+        OutputFormat::Png,
+        None,
+        None,
+    );
+    let plain = thumbnail(&bytes, "8", |_| {}).to_luma8().get_pixel(4, 4)[0];
+    let linear = thumbnail(&bytes, "8", |s| s.linear = true)
+        .to_luma8()
+        .get_pixel(4, 4)[0];
+    assert!(plain.abs_diff(128) <= 2, "{plain}");
+    assert!(linear.abs_diff(188) <= 2, "{linear}");
+}
