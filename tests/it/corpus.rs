@@ -140,3 +140,100 @@ fn every_bad_file_served_over_loopback_gets_its_expected_outcome() {
         server.url(&format!("/bad/{name}"))
     });
 }
+
+/// The corpus's orientation and colour cases, with the values its README and Pillow give.
+#[test]
+fn corpus_orientation_and_cmyk_files_match_pillow() {
+    use thumbnail_maker::output::OutputFormat;
+    use thumbnail_maker::resize::{Size, Thumbnailer};
+    use thumbnail_maker::{make_thumbnails, Config};
+
+    let Some(dir) = bad_corpus() else { return };
+    let thumbnail = |name: &str, width: u32| {
+        let mut spec = Config::new(Default::default(), 1).spec;
+        spec.sizes = vec![Size::width(width)];
+        spec.format = Some(OutputFormat::Png);
+        let bytes = std::fs::read(dir.join(name)).unwrap();
+        let made = make_thumbnails(&bytes, &spec, &mut Thumbnailer::default()).unwrap();
+        image::load_from_memory(&made.thumbnails[0].bytes)
+            .unwrap()
+            .to_rgb8()
+    };
+    let nearest = |p: [u8; 3]| {
+        let named = [
+            ("red", [255, 0, 0]),
+            ("green", [0, 255, 0]),
+            ("blue", [0, 0, 255]),
+            ("black", [0, 0, 0]),
+        ];
+        let distance = |c: [u8; 3]| {
+            c.iter()
+                .zip(p)
+                .map(|(a, b)| i32::from(a.abs_diff(b)).pow(2))
+                .sum::<i32>()
+        };
+        named.iter().min_by_key(|(_, c)| distance(*c)).unwrap().0
+    };
+    // Top-left and top-right after orientation, from the README (checked with Pillow).
+    let corners = [
+        ("red", "green"),
+        ("green", "red"),
+        ("black", "blue"),
+        ("blue", "black"),
+        ("red", "blue"),
+        ("blue", "red"),
+        ("black", "green"),
+        ("green", "black"),
+    ];
+    for (n, (tl, tr)) in (1..=8).zip(corners) {
+        let width = if n >= 5 { 32 } else { 48 };
+        let out = thumbnail(&format!("exif_orientation_{n}.jpg"), width);
+        assert_eq!(
+            out.dimensions(),
+            if n >= 5 { (32, 48) } else { (48, 32) },
+            "orientation {n}"
+        );
+        let got = (
+            nearest(out.get_pixel(2, 2).0),
+            nearest(out.get_pixel(width - 3, 2).0),
+        );
+        assert_eq!(got, (tl, tr), "orientation {n}");
+    }
+    // Pillow reads orientation 3 from the WebP's prefixed chunk and the PNG's raw profile
+    // (both hopper.png upside down): the first row of the upright image is the stored last.
+    for (name, stored) in [
+        ("pillow_exif_orientation_3.webp", "hopper"),
+        ("pillow_exif_orientation.png", "hopper"),
+    ] {
+        let bytes = std::fs::read(dir.join(name)).unwrap();
+        let stored_image = image::load_from_memory(&bytes).unwrap().to_rgb8();
+        let out = thumbnail(name, stored_image.width());
+        let (w, h) = out.dimensions();
+        let flipped = image::imageops::rotate180(&stored_image);
+        let diff = |a: &image::RgbImage, b: &image::RgbImage| -> f64 {
+            a.as_raw()
+                .iter()
+                .zip(b.as_raw())
+                .map(|(&x, &y)| f64::from(x.abs_diff(y)))
+                .sum::<f64>()
+                / (w * h * 3) as f64
+        };
+        let (turned, unturned) = (diff(&out, &flipped), diff(&out, &stored_image));
+        assert!(
+            turned < 4.0 && unturned > 8.0,
+            "{name} ({stored}) not turned 180: {turned:.1} / {unturned:.1}"
+        );
+    }
+    // Pillow's mean colour of the Adobe CMYK sample is (30, 5, 7).
+    let cmyk = thumbnail("pillow_cmyk.jpg", 100);
+    let n = f64::from(cmyk.width() * cmyk.height());
+    let mean: Vec<f64> = (0..3)
+        .map(|c| cmyk.pixels().map(|p| f64::from(p[c])).sum::<f64>() / n)
+        .collect();
+    for (got, want) in mean.iter().zip([30.0, 5.0, 7.0]) {
+        assert!(
+            (got - want).abs() <= 2.0,
+            "CMYK mean {mean:?}, Pillow (30, 5, 7)"
+        );
+    }
+}

@@ -6,6 +6,7 @@ mod cli;
 mod corpus;
 mod faults;
 mod pixels;
+mod quality;
 mod resume;
 mod shard;
 mod util;
