@@ -161,10 +161,10 @@ pub struct RunArgs {
     /// Keep images narrower than a width at their own size instead of enlarging them
     #[arg(long)]
     pub no_enlarge: bool,
-    /// Output format: jpeg, png, webp, or same (as the input's content)
+    /// Output format: jpeg, png, webp, avif, or same (as the input's content)
     #[arg(short = 'f', long, value_name = "FORMAT", value_enum, default_value_t = FormatArg::Same)]
     pub format: FormatArg,
-    /// JPEG quality
+    /// JPEG and AVIF quality
     #[arg(long, value_name = "1-100", default_value_t = 80, value_parser = clap::value_parser!(u8).range(1..=100))]
     pub quality: u8,
     /// Write progressive JPEGs (mozjpeg's encoder: smaller files, slower to write)
@@ -319,6 +319,7 @@ pub enum FormatArg {
     Jpeg,
     Png,
     Webp,
+    Avif,
 }
 
 impl FormatArg {
@@ -328,6 +329,7 @@ impl FormatArg {
             FormatArg::Jpeg => Some(OutputFormat::Jpeg),
             FormatArg::Png => Some(OutputFormat::Png),
             FormatArg::Webp => Some(OutputFormat::WebP),
+            FormatArg::Avif => Some(OutputFormat::Avif),
         }
     }
 }

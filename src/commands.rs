@@ -286,6 +286,11 @@ fn config_from(run: &RunArgs, inputs: InputSource, env: &Env) -> Result<Config, 
             "--crop fills a box: give a size as WxH, such as -s 200x200".into(),
         ));
     }
+    if run.keep_icc && run.format == crate::cli::FormatArg::Avif {
+        return Err(CliError::Usage(
+            "--keep-icc: AVIF thumbnails cannot carry a profile here; without --keep-icc their colours are converted to sRGB".into(),
+        ));
+    }
     let mut config = Config::new(inputs, env.cores);
     config.shard = run.shard;
     config.out_dir = run.out_dir.clone();

@@ -140,7 +140,7 @@ fn thumbnails_of(
         progressive: spec.progressive,
         background: spec.background,
     };
-    let keep_icc = spec.keep_icc || spec.keep_metadata;
+    let keep_icc = (spec.keep_icc || spec.keep_metadata) && encoding.format.carries_icc();
     let metadata = decoded.metadata;
     let image = match &metadata.icc {
         Some(icc) if !keep_icc => colour::to_srgb(decoded.image, icc),

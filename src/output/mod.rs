@@ -34,6 +34,8 @@ pub enum OutputFormat {
     Jpeg,
     Png,
     WebP,
+    /// Only when asked for (`-f avif`): no input is AVIF, and its encoder is the slowest.
+    Avif,
 }
 
 impl OutputFormat {
@@ -47,11 +49,18 @@ impl OutputFormat {
         }
     }
 
+    /// Whether our encoder for the format can embed an ICC profile. `image`'s AVIF encoder
+    /// cannot, so AVIF thumbnails are always converted to sRGB.
+    pub fn carries_icc(self) -> bool {
+        self != OutputFormat::Avif
+    }
+
     pub fn extension(self) -> &'static str {
         match self {
             OutputFormat::Jpeg => "jpg",
             OutputFormat::Png => "png",
             OutputFormat::WebP => "webp",
+            OutputFormat::Avif => "avif",
         }
     }
 }

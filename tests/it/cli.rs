@@ -297,7 +297,7 @@ fn demo_downloads_and_resizes_every_bundled_sample() {
 #[test]
 fn bad_usage_exits_2_with_a_clear_message() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: [(&[&str], &str); 11] = [
+    let cases: [(&[&str], &str); 12] = [
         (&["--no-such-flag", "x.jpg"], "--no-such-flag"),
         (&["--sizes", "0", "x.jpg"], "out of range"),
         (&["--sizes", "abc", "x.jpg"], "'abc' is not a size"),
@@ -314,6 +314,10 @@ fn bad_usage_exits_2_with_a_clear_message() {
         (
             &["--name-template", "{stem}_{px}.{ext}", "x.jpg"],
             "unknown field {px}",
+        ),
+        (
+            &["-f", "avif", "--keep-icc", "x.jpg"],
+            "AVIF thumbnails cannot carry a profile",
         ),
         (&["--download-threads", "0", "x.jpg"], "download-threads"),
         (&["--quality", "101", "x.jpg"], "quality"),

@@ -59,6 +59,7 @@ fn encoded(
         OutputFormat::WebP => encode(Box::new(image::codecs::webp::WebPEncoder::new_lossless(
             &mut out,
         ))),
+        OutputFormat::Avif => unreachable!("inputs are never AVIF"),
     }
     out
 }
@@ -415,4 +416,33 @@ fn linear_light_keeps_thin_bright_lines_bright() {
         .get_pixel(4, 4)[0];
     assert!(plain.abs_diff(128) <= 2, "{plain}");
     assert!(linear.abs_diff(188) <= 2, "{linear}");
+}
+
+#[test]
+fn avif_output_is_written_on_request_in_srgb() {
+    let (bytes, _) = p3_png();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("p3.png"), &bytes).unwrap();
+    let status = tm(dir.path())
+        .args([
+            "p3.png",
+            "-s",
+            "32,20",
+            "-q",
+            "-f",
+            "avif",
+            "--keep-metadata",
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = dir.path().join("out");
+    assert_eq!(names(&out), ["p3_20.avif", "p3_32.avif"]);
+    for name in names(&out) {
+        let file = std::fs::read(out.join(&name)).unwrap();
+        assert_eq!(&file[4..12], b"ftypavif", "{name}");
+        // No ICC box: the pixels were converted to sRGB instead ("colr" with "prof" would
+        // carry a profile).
+        assert!(!file.windows(8).any(|w| w == b"colrprof"), "{name}");
+    }
 }
