@@ -10,6 +10,10 @@ build:
 test:
     cargo test --locked
 
+# The 200 px quality check against a float reference, printing every photo (needs ../shared)
+quality:
+    cargo test --locked --test it quality -- --nocapture
+
 # Serve the bundled sample photos over loopback and run both phases against them
 demo *ARGS:
     cargo run --release --locked -- demo {{ARGS}}
