@@ -19,13 +19,20 @@ fn options() -> TransformOptions {
 }
 
 /// `image` (8-bit, as the decoder left it) converted from the colour space `icc` describes to
-/// sRGB. Grey images and profiles that do not describe RGB are left as they are.
+/// sRGB. Grey images and profiles that do not describe RGB are left as they are. The profile
+/// comes from an untrusted file: should moxcms panic on it, the pixels stay as they were.
 pub fn to_srgb(image: DynamicImage, icc: &[u8]) -> DynamicImage {
-    let Ok(profile) = ColorProfile::new_from_slice(icc) else {
-        return image;
-    };
+    match crate::decode::quietly(|| convert(&image, icc)) {
+        Ok(Some(converted)) => converted,
+        _ => image,
+    }
+}
+
+/// The converted image, or `None` where there is nothing (or nothing safe) to do.
+fn convert(image: &DynamicImage, icc: &[u8]) -> Option<DynamicImage> {
+    let profile = ColorProfile::new_from_slice(icc).ok()?;
     if profile.color_space != DataColorSpace::Rgb {
-        return image;
+        return None;
     }
     let srgb = ColorProfile::new_srgb();
     let transform = |layout| {
@@ -34,27 +41,17 @@ pub fn to_srgb(image: DynamicImage, icc: &[u8]) -> DynamicImage {
             .ok()
     };
     match image {
-        DynamicImage::ImageRgb8(mut rgb) => {
-            if let Some(t) = transform(Layout::Rgb) {
-                let src = rgb.as_raw().clone();
-                if t.transform(&src, &mut rgb).is_err() {
-                    return DynamicImage::ImageRgb8(
-                        RgbImage::from_raw(rgb.width(), rgb.height(), src).expect("same size"),
-                    );
-                }
-            }
-            DynamicImage::ImageRgb8(rgb)
+        DynamicImage::ImageRgb8(rgb) => {
+            let mut out = RgbImage::new(rgb.width(), rgb.height());
+            transform(Layout::Rgb)?.transform(rgb, &mut out).ok()?;
+            Some(DynamicImage::ImageRgb8(out))
         }
-        DynamicImage::ImageRgba8(mut rgba) => {
-            if let Some(t) = transform(Layout::Rgba) {
-                let src = rgba.as_raw().clone();
-                if t.transform(&src, &mut rgba).is_err() {
-                    rgba.copy_from_slice(&src);
-                }
-            }
-            DynamicImage::ImageRgba8(rgba)
+        DynamicImage::ImageRgba8(rgba) => {
+            let mut out = image::RgbaImage::new(rgba.width(), rgba.height());
+            transform(Layout::Rgba)?.transform(rgba, &mut out).ok()?;
+            Some(DynamicImage::ImageRgba8(out))
         }
-        other => other,
+        _ => None,
     }
 }
 
@@ -62,8 +59,21 @@ pub fn to_srgb(image: DynamicImage, icc: &[u8]) -> DynamicImage {
 /// the naive formula Pillow and `image` use, `(255 - C)(255 - K) / 255`.
 pub fn cmyk_to_rgb(cmyk: &[u8], width: u32, height: u32, icc: Option<&[u8]>) -> RgbImage {
     let mut rgb = RgbImage::new(width, height);
-    let profiled = icc
-        .and_then(|icc| ColorProfile::new_from_slice(icc).ok())
+    let profiled = crate::decode::quietly(|| through_profile(cmyk, icc, &mut rgb)).unwrap_or(false);
+    if !profiled {
+        for (out, ink) in rgb.pixels_mut().zip(cmyk.chunks_exact(4)) {
+            let white = 255 - u32::from(ink[3]);
+            for c in 0..3 {
+                out[c] = (((255 - u32::from(ink[c])) * white + 127) / 255) as u8;
+            }
+        }
+    }
+    rgb
+}
+
+/// Whether the CMYK profile converted `cmyk` into `rgb`.
+fn through_profile(cmyk: &[u8], icc: Option<&[u8]>, rgb: &mut RgbImage) -> bool {
+    icc.and_then(|icc| ColorProfile::new_from_slice(icc).ok())
         .filter(|p| p.color_space == DataColorSpace::Cmyk)
         .and_then(|p| {
             p.create_transform_8bit(
@@ -74,16 +84,7 @@ pub fn cmyk_to_rgb(cmyk: &[u8], width: u32, height: u32, icc: Option<&[u8]>) -> 
             )
             .ok()
         })
-        .is_some_and(|t| t.transform(cmyk, &mut rgb).is_ok());
-    if !profiled {
-        for (out, ink) in rgb.pixels_mut().zip(cmyk.chunks_exact(4)) {
-            let white = 255 - u32::from(ink[3]);
-            for c in 0..3 {
-                out[c] = (((255 - u32::from(ink[c])) * white + 127) / 255) as u8;
-            }
-        }
-    }
-    rgb
+        .is_some_and(|t| t.transform(cmyk, rgb).is_ok())
 }
 
 #[cfg(test)]
