@@ -126,7 +126,9 @@ mod tests {
 
     #[test]
     fn png_raw_profile_orientation_is_read() {
-        let png = include_bytes!("../../tests/fixtures/png_raw_profile_orientation_3.png");
+        let png = include_bytes!(
+            "../../tests/fixtures/png_raw_profile_orientation_3_should_turn_180.png"
+        );
         let exif = png_raw_profile_exif(png).expect("the raw profile is read");
         let (_, orientation) = upright_exif(&exif);
         assert_eq!(orientation, Some(Orientation::Rotate180));
@@ -134,7 +136,9 @@ mod tests {
 
     #[test]
     fn kept_exif_says_upright() {
-        let png = include_bytes!("../../tests/fixtures/png_raw_profile_orientation_3.png");
+        let png = include_bytes!(
+            "../../tests/fixtures/png_raw_profile_orientation_3_should_turn_180.png"
+        );
         let (exif, _) = upright_exif(&png_raw_profile_exif(png).unwrap());
         assert_eq!(
             Orientation::from_exif_chunk(&exif),

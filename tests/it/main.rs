@@ -5,6 +5,7 @@ mod bench;
 mod cli;
 mod corpus;
 mod faults;
+mod outputs;
 mod pixels;
 mod quality;
 mod resume;
