@@ -416,7 +416,7 @@ fn thumbnails_for(
     let input = item.job.input.as_str();
     let made = crate::make_thumbnails_from_file(&item.path, &config.spec, thumbnailer)
         .map_err(|e| Failure::new(input, e.stage(), &e))?;
-    let mut written = Vec::with_capacity(made.thumbnails.len());
+    let mut written: Vec<(String, &crate::Thumbnail)> = Vec::with_capacity(made.thumbnails.len());
     for thumb in &made.thumbnails {
         let name = config.names.name(
             &item.job.stem,
@@ -425,13 +425,21 @@ fn thumbnails_for(
             thumb.format,
         );
         // Two sizes that come out alike under a template naming files by pixel size are the
-        // same thumbnail: written once.
-        if written.contains(&name) {
-            continue;
+        // same thumbnail, written once; a name shared by different pixels would lose one.
+        if let Some((_, earlier)) = written.iter().find(|(n, _)| *n == name) {
+            if earlier.bytes == thumb.bytes {
+                continue;
+            }
+            let clash = output::OutputError::SameName {
+                name,
+                first: earlier.size,
+                second: thumb.size,
+            };
+            return Err(Failure::new(input, Stage::Write, &clash));
         }
         output::write_atomic(&config.out_dir, &name, &thumb.bytes)
             .map_err(|e| Failure::new(input, Stage::Write, &e))?;
-        written.push(name);
+        written.push((name, thumb));
     }
     Ok(Done {
         thumbnails: made.thumbnails.len(),

@@ -75,6 +75,12 @@ pub enum OutputError {
     },
     #[error("encoding JPEG failed: {0}")]
     Jpeg(String),
+    #[error("the name template gives sizes {first} and {second} the same file name {name}")]
+    SameName {
+        name: String,
+        first: Size,
+        second: Size,
+    },
     #[error("writing {} failed", path.display())]
     Io {
         path: PathBuf,

@@ -101,3 +101,41 @@ fn avif_output_is_written_on_request_in_srgb() {
         assert!(!file.windows(8).any(|w| w == b"colrprof"), "{name}");
     }
 }
+
+#[test]
+fn sizes_that_share_a_name_are_written_once_or_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = "picosdeeuropa.jpg"; // 1600x1200
+    std::fs::write(dir.path().join(name), crate::util::sample(name)).unwrap();
+    // 200 and 200x150 are the same 200x150 thumbnail: one file.
+    let out = tm(dir.path())
+        .args([
+            name,
+            "-q",
+            "-s",
+            "200,200x150",
+            "--name-template",
+            "{stem}_{width}.{ext}",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(names(&dir.path().join("out")), ["picosdeeuropa_200.jpg"]);
+    // 200 and a 200x100 crop are both 200 wide but not the same pixels: an error, not a loss.
+    let out = tm_bare(dir.path())
+        .args([name, "-q", "-o", "clash", "-s", "200,200x100", "--crop"])
+        .args(["--name-template", "{stem}_{width}.{ext}"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("gives sizes 200 and 200x100 the same file name picosdeeuropa_200.jpg"),
+        "{stderr}"
+    );
+}
