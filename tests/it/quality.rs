@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use fast_image_resize::{FilterType, ResizeAlg, ResizeOptions, Resizer};
+use image::imageops::FilterType;
 use image::DynamicImage;
 use rayon::prelude::*;
 use thumbnail_maker::decode::{decode_file, DecodeOptions};
@@ -30,20 +30,19 @@ fn photos() -> Option<Vec<PathBuf>> {
     Some(files)
 }
 
-/// The full decode, upright and in sRGB, resized to `width`x`height` in 32-bit float Lanczos3.
+/// The full decode, upright and in sRGB, resized to `width`x`height` in 32-bit float Lanczos3
+/// by `image`'s own resampler: another implementation than the one under test, and (being a
+/// method of a concrete type) compiled optimised in `image`. fast_image_resize's generic
+/// `resize` would be compiled into this test at opt-level 0 and take most of a minute.
 fn reference(path: &Path, width: u32, height: u32) -> image::RgbImage {
     let full = decode_file(path, &DecodeOptions::default()).expect("full decode");
     let image = match &full.metadata.icc {
         Some(icc) => colour::to_srgb(full.image, icc),
         None => full.image,
     };
-    let src = DynamicImage::ImageRgb32F(image.to_rgb32f());
-    let mut dst = DynamicImage::new_rgb32f(width, height);
-    let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3));
-    Resizer::new()
-        .resize(&src, &mut dst, &options)
-        .expect("float resize");
-    dst.to_rgb8()
+    DynamicImage::ImageRgb32F(image.to_rgb32f())
+        .resize_exact(width, height, FilterType::Lanczos3)
+        .to_rgb8()
 }
 
 fn psnr(a: &image::RgbImage, b: &image::RgbImage) -> f64 {
