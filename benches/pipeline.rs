@@ -8,10 +8,10 @@ use thumbnail_maker::decode::{decode, DecodeOptions, Metadata, Target};
 use thumbnail_maker::output::{encode, Encoding, OutputFormat};
 use thumbnail_maker::resize::{Size, Thumbnailer};
 use thumbnail_maker::samples::SAMPLES;
-use thumbnail_maker::{make_thumbnails, Config, ThumbnailSpec};
+use thumbnail_maker::{make_thumbnails, ThumbnailSpec};
 
 fn spec() -> ThumbnailSpec {
-    Config::new(Default::default(), 1).spec
+    ThumbnailSpec::default()
 }
 
 fn input_pixels() -> u64 {

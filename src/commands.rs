@@ -153,9 +153,10 @@ fn bench(args: &BenchArgs, env: &Env) -> Result<Outcome, CliError> {
             }
         },
     };
-    let defaults = Config::new(InputSource::default(), env.cores);
-    let mut spec = defaults.spec;
-    spec.sizes = args.sizes.0.clone();
+    let spec = crate::ThumbnailSpec {
+        sizes: args.sizes.0.clone(),
+        ..crate::ThumbnailSpec::default()
+    };
     let options = BenchOptions {
         inputs: args.inputs.clone(),
         latency: Duration::from_millis(args.latency),
@@ -169,7 +170,7 @@ fn bench(args: &BenchArgs, env: &Env) -> Result<Outcome, CliError> {
         compare: args.compare,
         cores: env.cores,
         spec,
-        net: defaults.net,
+        net: crate::download::NetOptions::default(),
     };
     let bar = indicatif::ProgressBar::with_draw_target(
         Some(crate::bench::planned_runs(&options, crate::bench::has_urls(&options)) as u64),

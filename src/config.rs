@@ -7,15 +7,10 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-use crate::decode::DecodeOptions;
 use crate::download::NetOptions;
 use crate::output::NameTemplate;
 use crate::plan::{InputSource, Shard};
-use crate::resize::Size;
 use crate::ThumbnailSpec;
-
-/// The original service's thumbnail widths.
-pub const DEFAULT_SIZES: [Size; 3] = [Size::width(32), Size::width(64), Size::width(200)];
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -51,19 +46,7 @@ impl Config {
             shard: None,
             out_dir: PathBuf::from("outgoing"),
             incoming_dir: PathBuf::from("incoming"),
-            spec: ThumbnailSpec {
-                sizes: DEFAULT_SIZES.to_vec(),
-                crop: None,
-                enlarge: true,
-                linear: false,
-                format: None,
-                quality: 80,
-                progressive: false,
-                background: [255, 255, 255],
-                keep_icc: false,
-                keep_metadata: false,
-                decode: DecodeOptions::default(),
-            },
+            spec: ThumbnailSpec::default(),
             names: NameTemplate::default(),
             download_threads: 8,
             resize_threads: resize_threads.max(1),

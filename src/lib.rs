@@ -94,6 +94,29 @@ pub struct ThumbnailSpec {
     pub decode: DecodeOptions,
 }
 
+/// The original service's thumbnail widths.
+pub const DEFAULT_SIZES: [Size; 3] = [Size::width(32), Size::width(64), Size::width(200)];
+
+/// What the command line does without options: the original service's widths, the format of
+/// the input, JPEG quality 80, sRGB, no metadata.
+impl Default for ThumbnailSpec {
+    fn default() -> Self {
+        ThumbnailSpec {
+            sizes: DEFAULT_SIZES.to_vec(),
+            crop: None,
+            enlarge: true,
+            linear: false,
+            format: None,
+            quality: 80,
+            progressive: false,
+            background: [255, 255, 255],
+            keep_icc: false,
+            keep_metadata: false,
+            decode: DecodeOptions::default(),
+        }
+    }
+}
+
 /// Decodes `bytes` once and makes a thumbnail for every size.
 pub fn make_thumbnails(
     bytes: &[u8],

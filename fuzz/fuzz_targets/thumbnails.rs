@@ -14,13 +14,6 @@ fuzz_target!(|data: &[u8]| {
     let spec = ThumbnailSpec {
         sizes: vec![Size::width(32), "200x150".parse().unwrap()],
         crop: Some(Crop::Entropy),
-        enlarge: true,
-        linear: false,
-        format: None,
-        quality: 80,
-        progressive: false,
-        background: [255, 255, 255],
-        keep_icc: false,
         keep_metadata,
         decode: DecodeOptions {
             // Small enough that a fuzzer-made header cannot make libFuzzer's RSS limit trip
@@ -28,6 +21,7 @@ fuzz_target!(|data: &[u8]| {
             max_pixels: 4_000_000,
             ..DecodeOptions::default()
         },
+        ..ThumbnailSpec::default()
     };
     let _ = make_thumbnails(data, &spec, &mut Thumbnailer::default());
 });

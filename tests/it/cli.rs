@@ -387,10 +387,10 @@ fn overlap_resizes_while_downloads_go_on_and_writes_the_same_files() {
 #[test]
 fn decoding_from_a_file_and_from_memory_make_the_same_thumbnails() {
     use thumbnail_maker::resize::Thumbnailer;
-    use thumbnail_maker::{make_thumbnails, make_thumbnails_from_file, Config};
+    use thumbnail_maker::{make_thumbnails, make_thumbnails_from_file, ThumbnailSpec};
     let dir = tempfile::tempdir().unwrap();
     write_samples(dir.path());
-    let spec = Config::new(Default::default(), 1).spec;
+    let spec = ThumbnailSpec::default();
     for s in thumbnail_maker::samples::SAMPLES {
         let mut t = Thumbnailer::default();
         let from_memory = make_thumbnails(s.bytes, &spec, &mut t).unwrap();

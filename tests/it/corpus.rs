@@ -146,13 +146,15 @@ fn every_bad_file_served_over_loopback_gets_its_expected_outcome() {
 fn corpus_orientation_and_cmyk_files_match_pillow() {
     use thumbnail_maker::output::OutputFormat;
     use thumbnail_maker::resize::{Size, Thumbnailer};
-    use thumbnail_maker::{make_thumbnails, Config};
+    use thumbnail_maker::{make_thumbnails, ThumbnailSpec};
 
     let Some(dir) = bad_corpus() else { return };
     let thumbnail = |name: &str, width: u32| {
-        let mut spec = Config::new(Default::default(), 1).spec;
-        spec.sizes = vec![Size::width(width)];
-        spec.format = Some(OutputFormat::Png);
+        let spec = ThumbnailSpec {
+            sizes: vec![Size::width(width)],
+            format: Some(OutputFormat::Png),
+            ..ThumbnailSpec::default()
+        };
         let bytes = std::fs::read(dir.join(name)).unwrap();
         let made = make_thumbnails(&bytes, &spec, &mut Thumbnailer::default()).unwrap();
         image::load_from_memory(&made.thumbnails[0].bytes)

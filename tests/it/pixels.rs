@@ -7,7 +7,7 @@ use std::io::Cursor;
 use image::{DynamicImage, ImageDecoder, ImageEncoder, Rgb, RgbImage, Rgba, RgbaImage};
 use thumbnail_maker::output::OutputFormat;
 use thumbnail_maker::resize::{Size, Thumbnailer};
-use thumbnail_maker::{make_thumbnails, Config};
+use thumbnail_maker::{make_thumbnails, ThumbnailSpec};
 
 use crate::util::{fixture, tm_bare};
 
@@ -84,14 +84,12 @@ impl<E: ImageEncoder> ImageEncoderDyn for E {
 }
 
 /// One PNG thumbnail of `bytes` at `size`, decoded back.
-fn thumbnail(
-    bytes: &[u8],
-    size: &str,
-    tweak: impl FnOnce(&mut thumbnail_maker::ThumbnailSpec),
-) -> DynamicImage {
-    let mut spec = Config::new(Default::default(), 1).spec;
-    spec.sizes = vec![size.parse().unwrap()];
-    spec.format = Some(OutputFormat::Png);
+fn thumbnail(bytes: &[u8], size: &str, tweak: impl FnOnce(&mut ThumbnailSpec)) -> DynamicImage {
+    let mut spec = ThumbnailSpec {
+        sizes: vec![size.parse().unwrap()],
+        format: Some(OutputFormat::Png),
+        ..ThumbnailSpec::default()
+    };
     tweak(&mut spec);
     let made =
         make_thumbnails(bytes, &spec, &mut Thumbnailer::new(spec.linear)).expect("thumbnail");
@@ -190,11 +188,13 @@ fn transparent_edges_stay_clean_kept_in_png_and_flattened_in_jpeg() {
     for p in png.pixels().filter(|p| p[3] > 0) {
         assert!(p[0] >= 250, "dark fringe in PNG: {p:?}");
     }
-    let mut spec = Config::new(Default::default(), 1).spec;
-    spec.sizes = vec![Size::width(16)];
-    spec.format = Some(OutputFormat::Jpeg);
-    spec.quality = 100;
-    spec.background = [255, 0, 0];
+    let spec = ThumbnailSpec {
+        sizes: vec![Size::width(16)],
+        format: Some(OutputFormat::Jpeg),
+        quality: 100,
+        background: [255, 0, 0],
+        ..ThumbnailSpec::default()
+    };
     let made = make_thumbnails(&bytes, &spec, &mut Thumbnailer::default()).unwrap();
     let jpeg = image::load_from_memory(&made.thumbnails[0].bytes)
         .unwrap()
@@ -310,9 +310,11 @@ fn display_p3_is_converted_to_srgb_unless_the_profile_is_kept() {
 fn kept_exif_of_a_rotated_jpeg_says_upright() {
     let source = DynamicImage::ImageRgb8(corners());
     let bytes = encoded(&source, OutputFormat::Jpeg, Some(exif_orientation(6)), None);
-    let mut spec = Config::new(Default::default(), 1).spec;
-    spec.sizes = vec![Size::width(16)];
-    spec.keep_metadata = true;
+    let mut spec = ThumbnailSpec {
+        sizes: vec![Size::width(16)],
+        keep_metadata: true,
+        ..ThumbnailSpec::default()
+    };
     for progressive in [false, true] {
         spec.progressive = progressive;
         let made = make_thumbnails(&bytes, &spec, &mut Thumbnailer::default()).unwrap();

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use thumbnail_maker::decode::{decode_file, DecodeOptions};
 use thumbnail_maker::output::OutputFormat;
 use thumbnail_maker::resize::{Size, Thumbnailer};
-use thumbnail_maker::{colour, make_thumbnails_from_file, Config};
+use thumbnail_maker::{colour, make_thumbnails_from_file, ThumbnailSpec};
 
 fn photos() -> Option<Vec<PathBuf>> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/photos");
@@ -63,9 +63,11 @@ fn psnr(a: &image::RgbImage, b: &image::RgbImage) -> f64 {
 #[test]
 fn thumbnails_at_200_px_are_as_close_to_a_float_reference_as_the_issue_asks() {
     let Some(files) = photos() else { return };
-    let mut spec = Config::new(Default::default(), 1).spec;
-    spec.sizes = vec![Size::width(200)];
-    spec.format = Some(OutputFormat::Png);
+    let spec = ThumbnailSpec {
+        sizes: vec![Size::width(200)],
+        format: Some(OutputFormat::Png),
+        ..ThumbnailSpec::default()
+    };
     let mut scores: Vec<(f64, String)> = files
         .par_iter()
         .map(|path| {
