@@ -50,7 +50,7 @@ impl fmt::Display for NameTemplate {
 }
 
 /// What fills a template for one thumbnail.
-pub struct NameFields<'a> {
+struct NameFields<'a> {
     pub stem: &'a str,
     pub size: Size,
     /// The thumbnail's own pixels; unknown before decoding.
@@ -74,17 +74,24 @@ impl NameTemplate {
         self.parts.contains(&Part::Field(field))
     }
 
-    /// The relative path of one thumbnail; `None` when it needs dimensions not given.
-    pub fn render(&self, fields: &NameFields) -> Option<String> {
+    /// The relative path of one thumbnail. A dimension not given is written as `unknown`, or
+    /// without one makes the whole name unknown (`None`).
+    fn render(&self, fields: &NameFields, unknown: Option<&str>) -> Option<String> {
         let mut out = String::new();
         for part in &self.parts {
+            let side = |pick: fn((u32, u32)) -> u32| {
+                fields
+                    .dimensions
+                    .map(|d| pick(d).to_string())
+                    .or_else(|| unknown.map(str::to_string))
+            };
             match part {
                 Part::Text(text) => out.push_str(text),
                 Part::Field(Field::Stem) => out.push_str(fields.stem),
                 Part::Field(Field::Size) => out.push_str(&fields.size.to_string()),
                 Part::Field(Field::Ext) => out.push_str(fields.ext),
-                Part::Field(Field::Width) => out.push_str(&fields.dimensions?.0.to_string()),
-                Part::Field(Field::Height) => out.push_str(&fields.dimensions?.1.to_string()),
+                Part::Field(Field::Width) => out.push_str(&side(|d| d.0)?),
+                Part::Field(Field::Height) => out.push_str(&side(|d| d.1)?),
             }
         }
         Some(out)
@@ -98,12 +105,15 @@ impl NameTemplate {
         dimensions: (u32, u32),
         format: OutputFormat,
     ) -> String {
-        self.render(&NameFields {
-            stem,
-            size,
-            dimensions: Some(dimensions),
-            ext: format.extension(),
-        })
+        self.render(
+            &NameFields {
+                stem,
+                size,
+                dimensions: Some(dimensions),
+                ext: format.extension(),
+            },
+            None,
+        )
         .expect("dimensions are given")
     }
 
@@ -115,12 +125,15 @@ impl NameTemplate {
         size: Size,
         format: OutputFormat,
     ) -> Option<PathBuf> {
-        self.render(&NameFields {
-            stem,
-            size,
-            dimensions: None,
-            ext: format.extension(),
-        })
+        self.render(
+            &NameFields {
+                stem,
+                size,
+                dimensions: None,
+                ext: format.extension(),
+            },
+            None,
+        )
         .map(|name| dir.join(name))
     }
 
@@ -136,28 +149,14 @@ impl NameTemplate {
         let ext = format.map_or("*", OutputFormat::extension);
         let names: Vec<String> = sizes
             .iter()
-            .map(|&size| {
-                self.render(&NameFields {
+            .filter_map(|&size| {
+                let fields = NameFields {
                     stem,
                     size,
                     dimensions: None,
                     ext,
-                })
-                .unwrap_or_else(|| {
-                    let mut star = self.clone();
-                    for part in &mut star.parts {
-                        if matches!(part, Part::Field(Field::Width | Field::Height)) {
-                            *part = Part::Text("*".into());
-                        }
-                    }
-                    star.render(&NameFields {
-                        stem,
-                        size,
-                        dimensions: None,
-                        ext,
-                    })
-                    .unwrap_or_default()
-                })
+                };
+                self.render(&fields, Some("*"))
             })
             .map(|name| dir.join(name).display().to_string())
             .collect();
@@ -213,12 +212,15 @@ impl FromStr for NameTemplate {
         // Fields render to safe text (stems are sanitised), so the literal text decides whether
         // a name could leave the output folder.
         let sample = template
-            .render(&NameFields {
-                stem: "s",
-                size: Size::width(1),
-                dimensions: Some((1, 1)),
-                ext: "e",
-            })
+            .render(
+                &NameFields {
+                    stem: "s",
+                    size: Size::width(1),
+                    dimensions: Some((1, 1)),
+                    ext: "e",
+                },
+                None,
+            )
             .unwrap_or_default();
         let path = Path::new(&sample);
         let inside = !sample.contains('\\')
