@@ -4,8 +4,9 @@
 
 use std::io::Cursor;
 
-use image::{DynamicImage, ImageDecoder, ImageEncoder, Rgb, RgbImage, Rgba, RgbaImage};
-use thumbnail_maker::output::OutputFormat;
+use image::{DynamicImage, ImageDecoder, Rgb, RgbImage, Rgba, RgbaImage};
+use thumbnail_maker::decode::Metadata;
+use thumbnail_maker::output::{encode, Encoding, OutputFormat};
 use thumbnail_maker::resize::{Size, Thumbnailer};
 use thumbnail_maker::{make_thumbnails, ThumbnailSpec};
 
@@ -35,52 +36,21 @@ fn exif_orientation(n: u8) -> Vec<u8> {
     tiff
 }
 
+/// `image` as an input file of `format` carrying `exif` and `icc`, through the library's own
+/// encoder (whose embedding of both is checked on its own in `output::encode`'s tests).
 fn encoded(
     image: &DynamicImage,
     format: OutputFormat,
     exif: Option<Vec<u8>>,
     icc: Option<Vec<u8>>,
 ) -> Vec<u8> {
-    let mut out = Vec::new();
-    let encode = |mut encoder: Box<dyn ImageEncoderDyn + '_>| {
-        if let Some(exif) = exif.clone() {
-            encoder.exif(exif);
-        }
-        if let Some(icc) = icc.clone() {
-            encoder.icc(icc);
-        }
-        encoder.write(image);
+    let encoding = Encoding {
+        format,
+        quality: 100,
+        progressive: false,
+        background: [255, 255, 255],
     };
-    match format {
-        OutputFormat::Jpeg => encode(Box::new(
-            image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 100),
-        )),
-        OutputFormat::Png => encode(Box::new(image::codecs::png::PngEncoder::new(&mut out))),
-        OutputFormat::WebP => encode(Box::new(image::codecs::webp::WebPEncoder::new_lossless(
-            &mut out,
-        ))),
-        OutputFormat::Avif => unreachable!("inputs are never AVIF"),
-    }
-    out
-}
-
-/// The three encoders behind one object-safe face, for `encoded`.
-trait ImageEncoderDyn {
-    fn exif(&mut self, exif: Vec<u8>);
-    fn icc(&mut self, icc: Vec<u8>);
-    fn write(self: Box<Self>, image: &DynamicImage);
-}
-
-impl<E: ImageEncoder> ImageEncoderDyn for E {
-    fn exif(&mut self, exif: Vec<u8>) {
-        self.set_exif_metadata(exif).expect("takes EXIF");
-    }
-    fn icc(&mut self, icc: Vec<u8>) {
-        self.set_icc_profile(icc).expect("takes ICC");
-    }
-    fn write(self: Box<Self>, image: &DynamicImage) {
-        image.write_with_encoder(*self).expect("encodes");
-    }
+    encode(image, &encoding, &Metadata { icc, exif }).expect("encodes")
 }
 
 /// One PNG thumbnail of `bytes` at `size`, decoded back.
