@@ -12,6 +12,10 @@ use crate::resize::{Crop, Size};
 
 pub use crate::commands::{execute, CliError, Env};
 
+/// The longest any timeout may be set to, a day: larger values overflowed the HTTP client's
+/// clock arithmetic (a panic at 2^63 s), and 0 would fail every download.
+pub const MAX_TIMEOUT_SECS: u64 = 86_400;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "thumbnail-maker",
@@ -31,6 +35,20 @@ pub struct Cli {
     pub input_list: Option<PathBuf>,
     #[command(flatten)]
     pub run: RunArgs,
+}
+
+impl Cli {
+    /// Whether the command asked for JSON on stdout, so errors come as JSON too.
+    pub fn wants_json(&self) -> bool {
+        match &self.command {
+            None => self.run.json,
+            Some(Command::Demo(demo)) => demo.run.json,
+            Some(Command::Report(ReportArgs {
+                action: ReportAction::Merge { json, .. },
+            })) => *json,
+            Some(Command::Bench(_) | Command::Serve(_)) => false,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -199,25 +217,26 @@ pub struct RunArgs {
     #[arg(long)]
     pub force: bool,
     /// Further attempts after a transient network failure (timeouts, 408, 429, 5xx)
-    #[arg(long, value_name = "N", default_value_t = 3)]
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(0..=100))]
     pub retries: u32,
     /// Do only shard K of N (K from 0): inputs are assigned by a stable hash of their text
     #[arg(long, value_name = "K/N")]
     pub shard: Option<Shard>,
-    /// Print the plan (status, shard, input, incoming file, thumbnails) and touch nothing
+    /// Print the plan (status, shard, input, incoming file, thumbnails) and touch nothing; with
+    /// --json as one JSON document
     #[arg(long)]
     pub dry_run: bool,
     /// Also write the JSON report to FILE (atomically), for `report merge`
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
     /// Seconds to wait for a connection
-    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=MAX_TIMEOUT_SECS))]
     pub connect_timeout: u64,
     /// Seconds a single read may wait for data
-    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=MAX_TIMEOUT_SECS))]
     pub read_timeout: u64,
     /// Seconds one whole request may take, body included
-    #[arg(long, value_name = "SECS", default_value_t = 120)]
+    #[arg(long, value_name = "SECS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=MAX_TIMEOUT_SECS))]
     pub timeout: u64,
     /// Print the run report as JSON on stdout
     #[arg(long)]
@@ -337,11 +356,27 @@ impl FormatArg {
 #[cfg(test)]
 mod tests {
     use super::{parse_sizes, Cli};
-    use clap::CommandFactory;
+    use clap::{CommandFactory, Parser};
 
     #[test]
     fn argument_definitions_are_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn timeouts_are_bounded_at_parse_time() {
+        let parse =
+            |args: &[&str]| Cli::try_parse_from([&["thumbnail-maker", "x.jpg"], args].concat());
+        for bad in [
+            ["--timeout", "0"],
+            ["--read-timeout", "0"],
+            ["--connect-timeout", "0"],
+            ["--timeout", "9223372036854775808"],
+            ["--read-timeout", "86401"],
+        ] {
+            assert!(parse(&bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(parse(&["--timeout", "86400"]).unwrap().run.timeout, 86_400);
     }
 
     #[test]

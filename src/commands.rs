@@ -15,6 +15,7 @@ use crate::config::Config;
 use crate::plan::InputSource;
 use crate::progress::Console;
 use crate::report::{Outcome, Report};
+use crate::safety::{self, RunPaths, SideFile};
 use crate::{demo, pipeline};
 
 /// What `main` reads from the machine, once, and the flag its Ctrl-C handler sets.
@@ -33,6 +34,8 @@ pub enum CliError {
     #[error(transparent)]
     Fatal(#[from] anyhow::Error),
 }
+
+const NO_INPUTS: &str = "no inputs: the list is empty and the folders given hold no images";
 
 /// Runs what the command line asks for and prints its report.
 pub fn execute(cli: Cli, env: &Env) -> Result<Outcome, CliError> {
@@ -73,15 +76,42 @@ pub fn execute(cli: Cli, env: &Env) -> Result<Outcome, CliError> {
         }
         None => None,
     };
+    let mut side_files = Vec::new();
+    if let Some(path) = &run.log_file {
+        side_files.push(SideFile {
+            option: "--log-file",
+            path,
+        });
+    }
+    if let Some(path) = &run.report {
+        side_files.push(SideFile {
+            option: "--report",
+            path,
+        });
+    }
+    // Before anything is created or truncated: a log file that is an input would be emptied.
+    safety::check_run(&RunPaths {
+        out_dir: &run.out_dir,
+        incoming_dir: &run.incoming,
+        args: &cli.inputs,
+        list: cli.input_list.as_deref().filter(|p| p.as_os_str() != "-"),
+        side_files,
+        taken_by_folders: crate::inputs::is_image_name,
+    })
+    .map_err(CliError::Usage)?;
     let inputs = InputSource {
         args: cli.inputs.clone(),
         list,
     };
     let config = config_from(run, inputs, env)?;
     if run.dry_run {
-        let plan = crate::plan::dry_run(&config, &mut io::stdout().lock()).map_err(|e| {
-            CliError::Fatal(anyhow::Error::new(e).context("cannot read the input list"))
-        })?;
+        let plan =
+            crate::plan::dry_run(&config, run.json, &mut io::stdout().lock()).map_err(|e| {
+                CliError::Fatal(anyhow::Error::new(e).context("cannot read the input list"))
+            })?;
+        if plan.inputs == 0 && plan.failed == 0 {
+            return Err(CliError::Usage(NO_INPUTS.into()));
+        }
         if !run.quiet {
             let shard = config
                 .shard
@@ -113,13 +143,19 @@ pub fn execute(cli: Cli, env: &Env) -> Result<Outcome, CliError> {
             }
             demo::run(config, latency, &console).map_err(anyhow::Error::from)?
         }
-        None => pipeline::run(&config, &console).map_err(anyhow::Error::from)?,
+        None => match pipeline::run(&config, &console) {
+            Ok(report) => report,
+            Err(pipeline::RunError::NoInputs) => return Err(CliError::Usage(NO_INPUTS.into())),
+            Err(e) => return Err(CliError::Fatal(e.into())),
+        },
     };
     drop(spooled);
+    // The report is printed first: a report file that cannot be written must not cost the
+    // JSON on stdout too.
+    print_report(&report, run.json, run.quiet);
     if let Some(path) = &run.report {
         write_file(path, report.to_json().as_bytes())?;
     }
-    print_report(&report, run.json, run.quiet);
     Ok(report.outcome())
 }
 
@@ -140,6 +176,18 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
 }
 
 fn bench(args: &BenchArgs, env: &Env) -> Result<Outcome, CliError> {
+    let named = [
+        ("--export-json", &args.export_json),
+        ("--export-csv", &args.export_csv),
+        ("--export-markdown", &args.export_markdown),
+        ("--plot", &args.plot),
+    ];
+    let side_files: Vec<SideFile> = named
+        .iter()
+        .filter_map(|(option, path)| path.as_deref().map(|path| SideFile { option, path }))
+        .collect();
+    // Checked before the sweep, which takes minutes, rather than after it.
+    safety::check_side_files(&side_files).map_err(CliError::Usage)?;
     let plot_png = match &args.plot {
         None => false,
         Some(plot) => match plot.extension().and_then(|e| e.to_str()) {

@@ -62,6 +62,10 @@ pub enum DownloadError {
     },
     #[error("request failed")]
     Transport(#[source] ureq::Error),
+    #[error("redirected to a URL we do not follow")]
+    Redirect(#[source] crate::url::UrlError),
+    #[error("more than {MAX_REDIRECTS} redirects")]
+    TooManyRedirects,
     #[error("body is larger than the limit of {0} bytes (--max-bytes)")]
     TooLarge(u64),
     #[error("truncated: got {got} of the {expected} bytes announced")]
@@ -88,7 +92,10 @@ impl DownloadError {
                     | ureq::Error::Protocol(_)
             ),
             DownloadError::Truncated { .. } => true,
-            DownloadError::TooLarge(_) | DownloadError::Save { .. } => false,
+            DownloadError::TooLarge(_)
+            | DownloadError::Save { .. }
+            | DownloadError::Redirect(_)
+            | DownloadError::TooManyRedirects => false,
         }
     }
 }
@@ -105,9 +112,14 @@ fn backoff(attempt: u32, url: &str) -> Duration {
     base.min(Duration::from_secs(8)).mul_f64(jitter)
 }
 
+/// Redirects followed for one request, as browsers and curl's `--max-redirs` default allow
+/// far more; five is plenty for image hosts and keeps loops short.
+const MAX_REDIRECTS: u32 = 5;
+
 /// One URL and where its body goes.
 #[derive(Debug, Clone)]
 pub struct Task {
+    /// How messages name it: the URL with its password redacted.
     pub input: String,
     pub url: String,
     pub dest: PathBuf,
@@ -132,7 +144,10 @@ impl Fetcher {
             .timeout_global(Some(options.request_timeout))
             // Statuses are ours to judge; as errors they would hide the headers.
             .http_status_as_error(false)
-            .max_redirects(5)
+            // Redirects are followed by `fetch_once`, which checks each target as it checks
+            // an input: ureq turned `Location: file:///etc/passwd` into a request for the path
+            // `/file:///etc/passwd` on the same host.
+            .max_redirects(0)
             .user_agent(concat!("thumbnail-maker/", env!("CARGO_PKG_VERSION")))
             .build();
         Fetcher {
@@ -172,11 +187,30 @@ impl Fetcher {
     }
 
     fn fetch_once(&self, url: &str, dest: &Path) -> Result<u64, DownloadError> {
-        let mut response = self
-            .agent
-            .get(url)
-            .call()
-            .map_err(DownloadError::Transport)?;
+        let mut url = url.to_string();
+        let mut redirects = 0;
+        let mut response = loop {
+            let response = self
+                .agent
+                .get(&url)
+                .call()
+                .map_err(DownloadError::Transport)?;
+            let status = response.status().as_u16();
+            let location = response
+                .headers()
+                .get("location")
+                .and_then(|v| v.to_str().ok());
+            match location {
+                Some(location) if matches!(status, 301 | 302 | 303 | 307 | 308) => {
+                    if redirects == MAX_REDIRECTS {
+                        return Err(DownloadError::TooManyRedirects);
+                    }
+                    url = crate::url::resolve(&url, location).map_err(DownloadError::Redirect)?;
+                    redirects += 1;
+                }
+                _ => break response,
+            }
+        };
         let status = response.status().as_u16();
         if !(200..300).contains(&status) {
             // Only the seconds form; an HTTP-date is rare and falls back to our own backoff.
@@ -275,7 +309,7 @@ pub fn download_each(
             let on_retry = |e: &DownloadError, pause: Duration| {
                 progress.log(&format!(
                     "{}: {e}; retrying in {:.1} s",
-                    task.url,
+                    task.input,
                     pause.as_secs_f64()
                 ));
             };
@@ -286,7 +320,7 @@ pub fn download_each(
                 Ok(bytes) => {
                     progress.log(&format!(
                         "fetched {} ({bytes} bytes) in {:.3} s",
-                        task.url,
+                        task.input,
                         started.elapsed().as_secs_f64()
                     ));
                     progress.item_finished(Phase::Download, *bytes);

@@ -9,13 +9,15 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::report::{Failure, Stage};
+use crate::safety::Fence;
 
 /// File endings a folder is scanned for. Content decides the real format later.
 const IMAGE_EXTENSIONS: &[&str] = &["jpg", "jpeg", "jpe", "png", "webp", "gif"];
 
-/// The longest stem we produce, in characters; file systems cap names at 255 bytes and the
-/// thumbnail suffix and a disambiguating hash still have to fit.
-const MAX_STEM_CHARS: usize = 100;
+/// The longest stem we produce, in bytes (cut on a character boundary): file systems cap names
+/// at 255 bytes, and the thumbnail suffix, a disambiguating hash and a template's own text still
+/// have to fit. Counting characters let 99 emoji (396 bytes) through.
+pub const MAX_STEM_BYTES: usize = 100;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
@@ -23,49 +25,95 @@ pub enum Source {
     File(PathBuf),
 }
 
+/// Whether `input` is meant as an http(s) URL (well formed or not).
 pub fn is_url(input: &str) -> bool {
-    let lower = input.get(..8).unwrap_or(input).to_ascii_lowercase();
-    lower.starts_with("http://") || lower.starts_with("https://")
+    matches!(
+        crate::url::scheme_of(input).as_deref(),
+        Some("http" | "https")
+    )
+}
+
+/// Whether a folder input takes a file of this name as an image.
+pub fn is_image_name(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    !name.starts_with('.')
+        && path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
 }
 
 /// What one input stands for: itself (a URL or a file), a folder's images (sorted, not
-/// recursive, hidden files skipped), or a failure saying why it cannot be used.
-pub fn expand_one(input: &str) -> Vec<Result<(String, Source), Failure>> {
-    if is_url(input) {
-        return vec![Ok((input.to_string(), Source::Url(input.to_string())))];
-    }
-    if input.contains("://") {
-        return vec![Err(Failure {
-            input: input.to_string(),
+/// recursive, hidden files skipped), or a failure saying why it cannot be used. The text
+/// returned with each source is the input as given, for hashing and de-duplication; reports
+/// name it through [`crate::url::redact`].
+pub fn expand_one(input: &str, fence: &Fence) -> Vec<Result<(String, Source), Failure>> {
+    let refuse = |why: String| {
+        vec![Err(Failure {
+            input: crate::url::redact(input).into_owned(),
             stage: Stage::Input,
-            error: "unsupported URL scheme (only http and https)".into(),
-        })];
+            error: why,
+        })]
+    };
+    if is_url(input) {
+        return match crate::url::check(input) {
+            Ok(()) => vec![Ok((input.to_string(), Source::Url(input.to_string())))],
+            Err(e) => refuse(e.to_string()),
+        };
     }
     let path = PathBuf::from(input);
-    match fs::metadata(&path) {
-        Ok(meta) if meta.is_dir() => match folder_images(&path) {
+    let meta = match fs::metadata(&path) {
+        Ok(meta) => meta,
+        // `data:...`, `ftp://...`: not a missing file but a scheme we do not fetch.
+        Err(_) if crate::url::scheme_of(input).is_some() => {
+            let scheme = crate::url::scheme_of(input).unwrap_or_default();
+            return refuse(crate::url::UrlError::Scheme(scheme).to_string());
+        }
+        Err(e) => return vec![Err(Failure::new(input, Stage::Input, &e))],
+    };
+    if let Some(why) = fence.refuses(&path) {
+        return refuse(why);
+    }
+    if meta.is_dir() {
+        return match folder_images(&path) {
             Ok(files) => files
                 .into_iter()
                 .map(|f| Ok((f.display().to_string(), Source::File(f))))
                 .collect(),
             Err(e) => vec![Err(Failure::new(input, Stage::Input, &e))],
-        },
-        Ok(_) => vec![Ok((input.to_string(), Source::File(path)))],
-        Err(e) => vec![Err(Failure::new(input, Stage::Input, &e))],
+        };
     }
+    if !meta.is_file() {
+        // A FIFO would block the run until someone writes to it; a device never ends.
+        return refuse(format!("not a regular file ({})", file_kind(&meta)));
+    }
+    vec![Ok((input.to_string(), Source::File(path)))]
+}
+
+fn file_kind(meta: &fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        if t.is_fifo() {
+            return "a FIFO";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    let _ = meta;
+    "not a file or folder"
 }
 
 fn folder_images(dir: &Path) -> io::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for entry in fs::read_dir(dir)? {
         let path = entry?.path();
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        let wanted = !name.starts_with('.')
-            && path
-                .extension()
-                .and_then(|e| e.to_str())
-                .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()));
-        if wanted && path.is_file() {
+        if is_image_name(&path) && path.is_file() {
             files.push(path);
         }
     }
@@ -141,8 +189,12 @@ pub fn sanitize(name: &str) -> String {
     // silently dropped by Windows, which would merge names.
     out = out.trim_start_matches(['.', ' ']).to_string();
     out = out.trim_end_matches(['.', ' ']).to_string();
-    if out.chars().count() > MAX_STEM_CHARS {
-        out = out.chars().take(MAX_STEM_CHARS).collect();
+    if out.len() > MAX_STEM_BYTES {
+        let mut cut = MAX_STEM_BYTES;
+        while !out.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        out.truncate(cut);
         out = out.trim_end_matches(['.', ' ']).to_string();
     }
     let base = out.split('.').next().unwrap_or("").to_ascii_uppercase();
@@ -174,6 +226,7 @@ fn split_extension(name: &str) -> (String, String) {
 #[cfg(test)]
 mod tests {
     use super::{expand_one, is_url, safe_name, sanitize, url_file_name, Source};
+    use crate::safety::Fence;
 
     fn stem_of_url(url: &str) -> String {
         safe_name(&Source::Url(url.to_string())).0
@@ -217,18 +270,30 @@ mod tests {
             assert!(!s.is_empty() && s != "." && s != "..", "{bad:?} -> {s:?}");
         }
         assert_eq!(sanitize(&"x".repeat(300)).len(), 100);
+        // 99 four-byte characters: cut to 25 whole ones, never inside one.
+        let emoji = sanitize(&"\u{1F600}".repeat(99));
+        assert_eq!((emoji.len(), emoji.chars().count()), (100, 25));
+        assert_eq!(sanitize(&"é".repeat(60)).len(), 100);
+        assert_eq!(sanitize(&format!("a{}", "é".repeat(60))).len(), 99);
     }
 
     #[test]
     fn url_detection_and_missing_files() {
         assert!(is_url("HTTPS://x/y.jpg"));
         assert!(!is_url("photos/http.jpg"));
-        let failed = expand_one("ftp://x/y.jpg");
-        assert!(failed[0]
-            .as_ref()
-            .unwrap_err()
-            .error
-            .contains("unsupported URL scheme"));
-        assert!(expand_one("/no/such/file.jpg")[0].is_err());
+        let none = Fence::none();
+        let error = |input: &str| {
+            expand_one(input, &none)[0]
+                .as_ref()
+                .unwrap_err()
+                .error
+                .clone()
+        };
+        assert!(error("ftp://x/y.jpg").contains("unsupported URL scheme ftp"));
+        assert!(error("data:image/png;base64,AAAA").contains("unsupported URL scheme data"));
+        assert!(error("http:/host/x.jpg").contains("followed by // and a host"));
+        assert!(error("http://h:99999/x.jpg").contains("port 99999"));
+        assert!(error("http://").contains("no host"));
+        assert!(error("/no/such/file.jpg").contains("No such file"));
     }
 }

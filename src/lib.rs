@@ -14,6 +14,7 @@ pub mod config;
 pub mod decode;
 pub mod demo;
 pub mod download;
+pub mod escape;
 pub mod inputs;
 pub mod merge;
 pub mod output;
@@ -22,8 +23,10 @@ pub mod plan;
 pub mod progress;
 pub mod report;
 pub mod resize;
+pub mod safety;
 pub mod samples;
 pub mod serve;
+pub mod url;
 
 pub use config::Config;
 pub use pipeline::run;

@@ -5,7 +5,6 @@
 //! the shards whose report is missing or that were interrupted: the job is not finished until
 //! they are re-run. This module reads reports; it runs nothing.
 
-use std::collections::BTreeSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -20,6 +19,12 @@ pub enum MergeError {
     Read(PathBuf, #[source] std::io::Error),
     #[error("{} is not a thumbnail-maker report", .0.display())]
     Parse(PathBuf, #[source] serde_json::Error),
+    #[error("{} and {} are both reports of shard {index}: give each shard's report once", first_path.display(), path.display())]
+    Duplicate {
+        first_path: PathBuf,
+        index: u32,
+        path: PathBuf,
+    },
     #[error("{} and {} are reports of different shardings ({first} and {second} shards)", first_path.display(), path.display())]
     Mixed {
         first_path: PathBuf,
@@ -91,7 +96,7 @@ pub fn merge(reports: &[(&Path, Report)]) -> Result<Merged, MergeError> {
         return Ok(merged);
     };
     merged.shards.count = count_of(first);
-    let mut present = BTreeSet::new();
+    let mut present = std::collections::BTreeMap::new();
     let mut pixels = 0.0;
     for (path, report) in reports {
         if count_of(report) != merged.shards.count {
@@ -103,7 +108,13 @@ pub fn merge(reports: &[(&Path, Report)]) -> Result<Merged, MergeError> {
             });
         }
         let index = report.shard.map_or(0, |s| s.index);
-        present.insert(index);
+        if let Some(first_path) = present.insert(index, *path) {
+            return Err(MergeError::Duplicate {
+                first_path: first_path.to_path_buf(),
+                index,
+                path: path.to_path_buf(),
+            });
+        }
         if report.interrupted {
             merged.shards.interrupted.push(index);
         }
@@ -119,9 +130,9 @@ pub fn merge(reports: &[(&Path, Report)]) -> Result<Merged, MergeError> {
         pixels += r.megapixels;
         merged.failures.extend(report.failures.iter().cloned());
     }
-    merged.shards.merged = present.iter().copied().collect();
+    merged.shards.merged = present.keys().copied().collect();
     merged.shards.missing = (0..merged.shards.count)
-        .filter(|i| !present.contains(i))
+        .filter(|i| !present.contains_key(i))
         .collect();
     for &index in &merged.shards.missing {
         merged
@@ -236,6 +247,16 @@ mod tests {
         let inputs: Vec<_> = m.failures.iter().map(|f| f.input.as_str()).collect();
         assert_eq!(inputs, ["x.jpg", "shard 1/3"]);
         assert!(m.to_string().contains("shards    2 of 3 merged"));
+    }
+
+    #[test]
+    fn a_shard_given_twice_is_refused_not_counted_twice() {
+        let reports = [
+            (Path::new("a"), shard(0, 1, 1)),
+            (Path::new("a"), shard(0, 1, 1)),
+        ];
+        let error = merge(&reports).unwrap_err().to_string();
+        assert!(error.contains("both reports of shard 0"), "{error}");
     }
 
     #[test]

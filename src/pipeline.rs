@@ -9,7 +9,7 @@
 use std::cmp::Reverse;
 use std::fs;
 use std::panic::{self, AssertUnwindSafe};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::thread;
@@ -25,11 +25,14 @@ use crate::plan::{self, Job, Planned};
 use crate::progress::{Phase, Progress};
 use crate::report::{DownloadReport, Failure, Report, ResizeReport, Stage};
 use crate::resize::Thumbnailer;
+use crate::safety::Fence;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    #[error("cannot create the output folder")]
-    Folder(#[from] OutputError),
+    #[error("cannot create the {0} folder")]
+    Folder(&'static str, #[source] OutputError),
+    #[error("no inputs: the list is empty and the folders given hold no images")]
+    NoInputs,
     #[error("cannot start {0} resize threads")]
     Pool(usize, #[source] rayon::ThreadPoolBuildError),
     #[error("cannot read the input list")]
@@ -80,18 +83,27 @@ pub fn run(config: &Config, progress: &dyn Progress) -> Result<Report, RunError>
 fn prepare(config: &Config, progress: &dyn Progress) -> Result<Work, RunError> {
     let mut jobs = Vec::new();
     let mut failures = Vec::new();
-    plan::plan(&config.inputs, config.shard, |planned| match planned {
-        Planned::Job(job) => jobs.push(job),
-        Planned::Failed(failure) => {
-            progress.item_failed(Phase::Download, &failure);
-            failures.push(failure);
-        }
-    })
+    let fence = Fence::new(&config.out_dir);
+    let distinct = plan::plan(
+        &config.inputs,
+        config.shard,
+        &fence,
+        |planned| match planned {
+            Planned::Job(job) => jobs.push(job),
+            Planned::Failed(failure) => {
+                progress.item_failed(Phase::Download, &failure);
+                failures.push(failure);
+            }
+        },
+    )
     .map_err(RunError::List)?;
-    output::ensure_dir(&config.out_dir)?;
+    if distinct == 0 && failures.is_empty() {
+        return Err(RunError::NoInputs);
+    }
+    output::ensure_dir(&config.out_dir).map_err(|e| RunError::Folder("output", e))?;
     let any_url = jobs.iter().any(|j| matches!(j.source, Source::Url(_)));
     if any_url {
-        output::ensure_dir(&config.incoming_dir)?;
+        output::ensure_dir(&config.incoming_dir).map_err(|e| RunError::Folder("incoming", e))?;
     }
     // A killed run leaves temporary files behind; they are never mistaken for results, but
     // they are clutter.
@@ -313,8 +325,9 @@ fn resize_items<'a>(
     progress.phase_started(Phase::Resize, count);
     let started = Instant::now();
     let busy = AtomicU64::new(0);
+    let streak = WriteStreak::default();
     let process = |thumbnailer: &mut Thumbnailer, item: Item| -> Outcome {
-        if config.cancel.load(Ordering::Relaxed) {
+        if config.cancel.load(Ordering::Relaxed) || streak.stopped().is_some() {
             return (item.order, None);
         }
         let began = Instant::now();
@@ -323,12 +336,17 @@ fn resize_items<'a>(
             thumbnails_for(&item, config, thumbnailer)
         }))
         .unwrap_or_else(|_| {
-            Err(Failure {
-                input: item.job.input.clone(),
-                stage: Stage::Resize,
-                error: "internal error (a bug in thumbnail-maker; please report it)".into(),
-            })
+            Err((
+                Failure {
+                    input: item.job.input.clone(),
+                    stage: Stage::Resize,
+                    error: "internal error (a bug in thumbnail-maker; please report it)".into(),
+                },
+                None,
+            ))
         });
+        streak.count(&result, &config.out_dir);
+        let result = result.map_err(|(failure, _)| failure);
         busy.fetch_add(began.elapsed().as_nanos() as u64, Ordering::Relaxed);
         match &result {
             Ok(done) => {
@@ -364,9 +382,49 @@ fn resize_items<'a>(
         seconds: started.elapsed(),
         busy_seconds: Duration::from_nanos(busy.into_inner()) / threads as u32,
         threads,
+        stopped: streak.stopped(),
         ..ResizeReport::default()
     };
     Ok((outcomes, resize))
+}
+
+/// Write failures in a row with the same cause after which phase two stops: a read-only or
+/// full output folder fails every image alike, and decoding 10,000 images to print 10,000 equal
+/// lines helps nobody.
+const WRITE_STREAK_LIMIT: usize = 10;
+
+/// Counts write failures of the same kind in a row, across threads; any success resets it.
+#[derive(Default)]
+struct WriteStreak {
+    state: std::sync::Mutex<(Option<std::io::ErrorKind>, usize, Option<String>)>,
+}
+
+impl WriteStreak {
+    fn count(&self, result: &Result<Done, (Failure, Option<std::io::ErrorKind>)>, out: &Path) {
+        let mut state = self.state.lock().expect("streak lock");
+        match result {
+            Err((failure, Some(kind))) => {
+                if state.0 == Some(*kind) {
+                    state.1 += 1;
+                } else {
+                    *state = (Some(*kind), 1, state.2.take());
+                }
+                if state.1 >= WRITE_STREAK_LIMIT && state.2.is_none() {
+                    state.2 = Some(format!(
+                        "the last {WRITE_STREAK_LIMIT} images could not be written to {} ({}); the rest were not started: fix the folder and run again",
+                        out.display(),
+                        failure.error.rsplit(": ").next().unwrap_or(&failure.error)
+                    ));
+                }
+            }
+            Ok(_) => state.1 = 0,
+            Err(_) => {}
+        }
+    }
+
+    fn stopped(&self) -> Option<String> {
+        self.state.lock().expect("streak lock").2.clone()
+    }
 }
 
 /// Counts the outcomes into the report.
@@ -407,16 +465,23 @@ fn report(
     }
 }
 
-/// Reads, decodes, resizes and writes one image.
+/// Reads, decodes, resizes and writes one image. A failure after some of its thumbnails were
+/// written removes them, so an image has all its thumbnails or none; a write failure also says
+/// its cause's kind, for [`WriteStreak`].
 fn thumbnails_for(
     item: &Item,
     config: &Config,
     thumbnailer: &mut Thumbnailer,
-) -> Result<Done, Failure> {
+) -> Result<Done, (Failure, Option<std::io::ErrorKind>)> {
     let input = item.job.input.as_str();
     let made = crate::make_thumbnails_from_file(&item.path, &config.spec, thumbnailer)
-        .map_err(|e| Failure::new(input, e.stage(), &e))?;
+        .map_err(|e| (Failure::new(input, e.stage(), &e), None))?;
     let mut written: Vec<(String, &crate::Thumbnail)> = Vec::with_capacity(made.thumbnails.len());
+    let undo = |written: &[(String, &crate::Thumbnail)]| {
+        for (name, _) in written {
+            let _ = fs::remove_file(config.out_dir.join(name));
+        }
+    };
     for thumb in &made.thumbnails {
         let name = config.names.name(
             &item.job.stem,
@@ -435,10 +500,17 @@ fn thumbnails_for(
                 first: earlier.size,
                 second: thumb.size,
             };
-            return Err(Failure::new(input, Stage::Write, &clash));
+            undo(&written);
+            return Err((Failure::new(input, Stage::Write, &clash), None));
         }
-        output::write_atomic(&config.out_dir, &name, &thumb.bytes)
-            .map_err(|e| Failure::new(input, Stage::Write, &e))?;
+        if let Err(e) = output::write_atomic(&config.out_dir, &name, &thumb.bytes) {
+            undo(&written);
+            let kind = match &e {
+                OutputError::Io { source, .. } => Some(source.kind()),
+                _ => None,
+            };
+            return Err((Failure::new(input, Stage::Write, &e), kind));
+        }
         written.push((name, thumb));
     }
     Ok(Done {

@@ -10,15 +10,17 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::fs;
 use std::io::{self, BufRead};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
+use crate::escape::printable;
 use crate::inputs::{expand_one, fnv1a, safe_name, Source};
 use crate::output;
-use crate::report::Failure;
+use crate::report::{Failure, Stage};
+use crate::safety::Fence;
 
 /// Where the inputs come from: the command line, then a list file (one input per line, blank
 /// lines and `#` comments skipped). stdin is spooled to a file at the edge so it can be read twice.
@@ -33,20 +35,113 @@ impl InputSource {
         InputSource { args, list: None }
     }
 
-    /// Each input, in order, read lazily.
-    fn lines(&self) -> io::Result<impl Iterator<Item = io::Result<String>> + '_> {
+    /// Each input, in order, read lazily. A list line that cannot be read as text is handed on
+    /// as [`Line::Bad`] with its number, and the lines after it still count.
+    fn lines(&self) -> io::Result<impl Iterator<Item = io::Result<Line>> + '_> {
         let list = match &self.list {
-            Some(path) => Some(io::BufReader::new(fs::File::open(path)?).lines()),
+            Some(path) => Some(list_lines(path)?),
             None => None,
         };
         let listed = list.into_iter().flatten().filter_map(|line| match line {
-            Ok(line) => {
+            Ok(Line::Input(line)) => {
                 let line = line.trim();
-                (!line.is_empty() && !line.starts_with('#')).then(|| Ok(line.to_string()))
+                (!line.is_empty() && !line.starts_with('#')).then(|| Ok(Line::Input(line.into())))
             }
-            Err(e) => Some(Err(e)),
+            other => Some(other),
         });
-        Ok(self.args.iter().cloned().map(Ok).chain(listed))
+        Ok(self
+            .args
+            .iter()
+            .cloned()
+            .map(|a| Ok(Line::Input(a)))
+            .chain(listed))
+    }
+}
+
+/// One line of the input list.
+enum Line {
+    Input(String),
+    /// A line that is not text: its 1-based number and why.
+    Bad {
+        number: usize,
+        reason: &'static str,
+    },
+}
+
+type Lines = Box<dyn Iterator<Item = io::Result<Line>>>;
+
+/// The lines of a list file: UTF-8 (a leading byte-order mark dropped, CRLF accepted), or
+/// UTF-16 with its byte-order mark (what Windows PowerShell writes by default).
+fn list_lines(path: &Path) -> io::Result<Lines> {
+    let mut reader = io::BufReader::new(fs::File::open(path)?);
+    let head = reader.fill_buf()?;
+    let utf16 = match head {
+        [0xFF, 0xFE, ..] => Some(u16::from_le_bytes as fn([u8; 2]) -> u16),
+        [0xFE, 0xFF, ..] => Some(u16::from_be_bytes as fn([u8; 2]) -> u16),
+        _ => None,
+    };
+    if let Some(unit) = utf16 {
+        reader.consume(2);
+        return Ok(Box::new(Utf16Lines {
+            reader,
+            unit,
+            number: 0,
+        }));
+    }
+    if head.starts_with(b"\xEF\xBB\xBF") {
+        reader.consume(3);
+    }
+    Ok(Box::new(reader.split(b'\n').enumerate().map(
+        |(i, line)| {
+            let line = line?;
+            Ok(match String::from_utf8(line) {
+                Ok(text) => Line::Input(text),
+                Err(_) => Line::Bad {
+                    number: i + 1,
+                    reason: "not valid UTF-8 text",
+                },
+            })
+        },
+    )))
+}
+
+/// Lines of a UTF-16 file, two bytes at a time, without holding the file.
+struct Utf16Lines {
+    reader: io::BufReader<fs::File>,
+    unit: fn([u8; 2]) -> u16,
+    number: usize,
+}
+
+impl Iterator for Utf16Lines {
+    type Item = io::Result<Line>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let mut units = Vec::new();
+        let mut pair = [0u8; 2];
+        let mut any = false;
+        loop {
+            match io::Read::read_exact(&mut self.reader, &mut pair) {
+                Ok(()) => any = true,
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => break,
+                Err(e) => return Some(Err(e)),
+            }
+            let unit = (self.unit)(pair);
+            if unit == u16::from(b'\n') {
+                break;
+            }
+            units.push(unit);
+        }
+        if !any {
+            return None;
+        }
+        self.number += 1;
+        Some(Ok(match String::from_utf16(&units) {
+            Ok(text) => Line::Input(text),
+            Err(_) => Line::Bad {
+                number: self.number,
+                reason: "not valid UTF-16 text",
+            },
+        }))
     }
 }
 
@@ -118,6 +213,7 @@ fn key(text: &str) -> u64 {
 pub fn plan(
     source: &InputSource,
     shard: Option<Shard>,
+    fence: &Fence,
     mut visit: impl FnMut(Planned),
 ) -> io::Result<usize> {
     // Pass one: which inputs repeat, and how many distinct inputs share each stem. Stems are
@@ -126,7 +222,8 @@ pub fn plan(
     let mut repeated = HashSet::new();
     let mut stems: HashMap<u64, u32> = HashMap::new();
     for line in source.lines()? {
-        for entry in expand_one(&line?).into_iter().flatten() {
+        let Line::Input(line) = line? else { continue };
+        for entry in expand_one(&line, fence).into_iter().flatten() {
             let (input, source) = entry;
             if seen.insert(key(&input)) {
                 let (stem, _) = safe_name(&source);
@@ -143,7 +240,22 @@ pub fn plan(
     let mut repeats_done = HashSet::new();
     let mine = |input: &str| shard.is_none_or(|s| s.contains(input));
     for line in source.lines()? {
-        for entry in expand_one(&line?) {
+        let line = match line? {
+            Line::Input(line) => line,
+            Line::Bad { number, reason } => {
+                let list = source.list.as_deref().unwrap_or(Path::new("-"));
+                let input = format!("{}:{number}", list.display());
+                if mine(&input) {
+                    visit(Planned::Failed(Failure {
+                        input,
+                        stage: Stage::Input,
+                        error: format!("line {number} of the input list is {reason}"),
+                    }));
+                }
+                continue;
+            }
+        };
+        for entry in expand_one(&line, fence) {
             let (input, source) = match entry {
                 Ok(entry) => entry,
                 Err(failure) => {
@@ -174,7 +286,7 @@ pub fn plan(
                 Source::File(_) => None,
             };
             visit(Planned::Job(Job {
-                input,
+                input: crate::url::redact(&input).into_owned(),
                 source,
                 stem,
                 incoming_name,
@@ -185,6 +297,7 @@ pub fn plan(
 }
 
 /// What `--dry-run` found: how many inputs in all, and of this shard's, how many are done.
+#[derive(Debug, Serialize)]
 pub struct DryRun {
     pub inputs: usize,
     pub planned: usize,
@@ -192,15 +305,33 @@ pub struct DryRun {
     pub failed: usize,
 }
 
-/// Prints the plan, one tab-separated line per input of this shard (status, shard, input,
-/// incoming file, thumbnail pattern), without fetching, decoding or writing anything.
-pub fn dry_run(config: &Config, out: &mut dyn std::io::Write) -> io::Result<DryRun> {
+/// One input of the dry run, as its JSON form shows it.
+#[derive(Serialize)]
+struct DryItem<'a> {
+    status: &'a str,
+    shard: Option<Shard>,
+    input: &'a str,
+    incoming: Option<String>,
+    thumbnails: Vec<String>,
+    error: Option<&'a str>,
+}
+
+/// Prints the plan without fetching, decoding or writing anything: one tab-separated line per
+/// input of this shard (status, shard, input, incoming file, thumbnail pattern), or with `json`
+/// one JSON document `{"items": [...], "inputs": .., "planned": .., "done": .., "failed": ..}`,
+/// streamed item by item so a long list is never held.
+pub fn dry_run(config: &Config, json: bool, out: &mut dyn std::io::Write) -> io::Result<DryRun> {
     let shard = config
         .shard
         .map_or_else(|| "-".to_string(), |s| s.to_string());
     let (mut planned, mut done, mut failed) = (0, 0, 0);
     let mut write_error = None;
-    let inputs = plan(&config.inputs, config.shard, |item| {
+    let mut first = true;
+    if json {
+        write_error = write!(out, "{{\"items\": [").err();
+    }
+    let fence = Fence::new(&config.out_dir);
+    let inputs = plan(&config.inputs, config.shard, &fence, |item| {
         let line = match item {
             Planned::Job(job) => {
                 planned += 1;
@@ -216,45 +347,93 @@ pub fn dry_run(config: &Config, out: &mut dyn std::io::Write) -> io::Result<DryR
                 } else {
                     "todo"
                 };
-                let incoming = job.incoming_name.as_ref().map_or_else(
-                    || "-".to_string(),
-                    |n| config.incoming_dir.join(n).display().to_string(),
-                );
-                let thumbs = config.names.pattern(
+                let incoming = job
+                    .incoming_name
+                    .as_ref()
+                    .map(|n| config.incoming_dir.join(n).display().to_string());
+                let thumbs = config.names.patterns(
                     &config.out_dir,
                     &job.stem,
                     &config.spec.sizes,
                     config.spec.format,
                 );
-                format!("{status}\t{shard}\t{}\t{incoming}\t{}", job.input, thumbs)
+                if json {
+                    let item = DryItem {
+                        status,
+                        shard: config.shard,
+                        input: &job.input,
+                        incoming,
+                        thumbnails: thumbs,
+                        error: None,
+                    };
+                    serde_json::to_string(&item).expect("a plan item serialises")
+                } else {
+                    format!(
+                        "{status}\t{shard}\t{}\t{}\t{}",
+                        printable(&job.input),
+                        printable(incoming.as_deref().unwrap_or("-")),
+                        printable(&thumbs.join(" "))
+                    )
+                }
             }
             Planned::Failed(failure) => {
                 failed += 1;
-                format!("error\t{shard}\t{}\t-\t{}", failure.input, failure.error)
+                if json {
+                    let item = DryItem {
+                        status: "error",
+                        shard: config.shard,
+                        input: &failure.input,
+                        incoming: None,
+                        thumbnails: Vec::new(),
+                        error: Some(&failure.error),
+                    };
+                    serde_json::to_string(&item).expect("a plan item serialises")
+                } else {
+                    format!(
+                        "error\t{shard}\t{}\t-\t{}",
+                        printable(&failure.input),
+                        printable(&failure.error)
+                    )
+                }
             }
         };
         if write_error.is_none() {
-            write_error = writeln!(out, "{line}").err();
+            let sep = if json && !first {
+                ",\n"
+            } else if json {
+                "\n"
+            } else {
+                ""
+            };
+            let end = if json { "" } else { "\n" };
+            write_error = write!(out, "{sep}{line}{end}").err();
         }
+        first = false;
     })?;
-    // A closed stdout (`| head`) ends the listing early; that is the reader's choice, not a fault.
-    let _ = write_error;
-    Ok(DryRun {
+    let summary = DryRun {
         inputs,
         planned,
         done,
         failed,
-    })
+    };
+    if json && write_error.is_none() {
+        let totals = serde_json::to_string(&summary).expect("totals serialise");
+        // `{"inputs":..}` without its opening brace continues the document.
+        let _ = writeln!(out, "\n], {}", &totals[1..]);
+    }
+    // A closed stdout (`| head`) ends the listing early; that is the reader's choice, not a fault.
+    Ok(summary)
 }
 
 #[cfg(test)]
 mod tests {
     use super::{plan, InputSource, Job, Planned, Shard};
+    use crate::safety::Fence;
 
     fn jobs(args: &[&str], shard: Option<Shard>) -> Vec<Job> {
         let source = InputSource::from_args(args.iter().map(|s| s.to_string()).collect());
         let mut jobs = Vec::new();
-        plan(&source, shard, |p| {
+        plan(&source, shard, &Fence::none(), |p| {
             if let Planned::Job(job) = p {
                 jobs.push(job);
             }

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::escape::printable;
 use crate::report::Failure;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,8 +116,9 @@ impl Console {
         }
     }
 
-    /// Prints a line without tearing the bars.
+    /// Prints a line without tearing the bars. Names in it are escaped, so it stays one line.
     fn line(&self, text: &str) {
+        let text = &*printable(text);
         if self.bars {
             let _ = self.multi.println(text);
         } else {
@@ -130,7 +132,7 @@ impl Console {
             "[{:>8.3}s {}] {}",
             self.start.elapsed().as_secs_f64(),
             thread.name().unwrap_or("main"),
-            message
+            printable(message)
         )
     }
 

@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::escape::printable;
+
 /// The stage of the pipeline an item failed in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -67,8 +69,15 @@ impl Failure {
 }
 
 impl fmt::Display for Failure {
+    /// One line, always: names and reasons from outside are escaped.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {} failed: {}", self.input, self.stage, self.error)
+        write!(
+            f,
+            "{}: {} failed: {}",
+            printable(&self.input),
+            self.stage,
+            printable(&self.error)
+        )
     }
 }
 
@@ -120,6 +129,9 @@ pub struct ResizeReport {
     pub busy_seconds: Duration,
     /// Pixels of the inputs, in millions: the work the phase did.
     pub megapixels: f64,
+    /// Why the phase stopped before the end (the output folder refused every write).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -161,7 +173,7 @@ impl Report {
     pub fn outcome(&self) -> Outcome {
         if self.interrupted {
             Outcome::Interrupted
-        } else if self.failures.is_empty() {
+        } else if self.failures.is_empty() && self.resize.stopped.is_none() {
             Outcome::AllDone
         } else {
             Outcome::SomeFailed
@@ -240,6 +252,9 @@ impl fmt::Display for Report {
         if self.interrupted {
             writeln!(f, "interrupted: run the same command again to finish")?;
         }
+        if let Some(why) = &r.stopped {
+            writeln!(f, "stopped early: {}", printable(why))?;
+        }
         if !self.failures.is_empty() {
             writeln!(f, "{} failed:", plural(self.failures.len(), "item"))?;
             for failure in &self.failures {
@@ -279,6 +294,7 @@ mod tests {
                 skipped: 0,
                 busy_seconds: Duration::from_millis(240),
                 megapixels: 12.0,
+                stopped: None,
             },
             failures: vec![Failure {
                 input: "http://x/a.jpg".into(),

@@ -115,11 +115,16 @@ pub fn run(options: &BenchOptions, tick: &dyn Fn()) -> Result<BenchResult, Bench
         (None, options.inputs.clone())
     };
     let mut jobs: Vec<Job> = Vec::new();
-    plan::plan(&InputSource::from_args(inputs), None, |p| {
-        if let Planned::Job(job) = p {
-            jobs.push(job);
-        }
-    })
+    plan::plan(
+        &InputSource::from_args(inputs),
+        None,
+        &crate::safety::Fence::none(),
+        |p| {
+            if let Planned::Job(job) = p {
+                jobs.push(job);
+            }
+        },
+    )
     .map_err(BenchError::Scratch)?;
     let (url_jobs, file_jobs): (Vec<Job>, Vec<Job>) = jobs
         .into_iter()

@@ -89,7 +89,8 @@ pub enum OutputError {
     },
 }
 
-/// Whether every thumbnail of `stem` is already in `dir`, as far as names can tell. With the
+/// Whether every thumbnail of `stem` is already in `dir`, as far as names can tell (an empty
+/// file, left by something other than us, does not count). With the
 /// format following the input's content (`format` is `None`), any of the formats we write counts.
 /// A template that names files by their pixel size cannot be checked before decoding: `false`.
 pub fn thumbnails_exist(
@@ -107,7 +108,8 @@ pub fn thumbnails_exist(
         formats.iter().any(|&format| {
             names
                 .predicted(dir, stem, size, format)
-                .is_some_and(|path| path.is_file())
+                .and_then(|path| fs::metadata(path).ok())
+                .is_some_and(|meta| meta.is_file() && meta.len() > 0)
         })
     })
 }

@@ -8,9 +8,14 @@ use std::fmt;
 use std::path::{Component, Path, PathBuf};
 use std::str::FromStr;
 
-use crate::resize::Size;
+use crate::inputs::MAX_STEM_BYTES;
+use crate::resize::{Size, MAX_SIDE};
 
 use super::OutputFormat;
+
+/// The longest file or folder name common file systems accept (ext4, XFS, APFS, NTFS in UTF-16
+/// units; we count bytes, which is stricter).
+const MAX_NAME_BYTES: usize = 255;
 
 pub const DEFAULT_TEMPLATE: &str = "{stem}_{size}.{ext}";
 
@@ -146,6 +151,17 @@ impl NameTemplate {
         sizes: &[Size],
         format: Option<OutputFormat>,
     ) -> String {
+        self.patterns(dir, stem, sizes, format).join(" ")
+    }
+
+    /// [`NameTemplate::pattern`], one path per size.
+    pub fn patterns(
+        &self,
+        dir: &Path,
+        stem: &str,
+        sizes: &[Size],
+        format: Option<OutputFormat>,
+    ) -> Vec<String> {
         let ext = format.map_or("*", OutputFormat::extension);
         let names: Vec<String> = sizes
             .iter()
@@ -160,7 +176,7 @@ impl NameTemplate {
             })
             .map(|name| dir.join(name).display().to_string())
             .collect();
-        names.join(" ")
+        names
     }
 }
 
@@ -232,6 +248,35 @@ impl FromStr for NameTemplate {
                 "'{text}' must name a file inside the output folder (no leading /, no .., no empty folder)"
             ));
         }
+        // A hidden name is no thumbnail anyone looks for, and `.thumbnail-maker-*.part` is what
+        // the next run deletes as a stale temporary file.
+        if sample.split('/').any(|part| part.starts_with('.')) {
+            return Err(format!(
+                "'{text}' makes hidden names (starting with .): temporary files look like that"
+            ));
+        }
+        // With the longest stem we make (a disambiguating hash included) and the widest size,
+        // every folder and file name must fit the 255 bytes file systems allow.
+        let widest = Size {
+            width: Some(MAX_SIDE),
+            height: Some(MAX_SIDE),
+        };
+        let longest = template
+            .render(
+                &NameFields {
+                    stem: &"x".repeat(MAX_STEM_BYTES + 9),
+                    size: widest,
+                    dimensions: Some((MAX_SIDE, MAX_SIDE)),
+                    ext: "webp",
+                },
+                None,
+            )
+            .unwrap_or_default();
+        if longest.split('/').any(|part| part.len() > MAX_NAME_BYTES) {
+            return Err(format!(
+                "'{text}' can make names longer than {MAX_NAME_BYTES} bytes, which file systems refuse"
+            ));
+        }
         Ok(template)
     }
 }
@@ -292,5 +337,17 @@ mod tests {
             "{stem}.{ext}".parse::<NameTemplate>().is_ok(),
             "one size needs no size field"
         );
+        for hidden in [
+            ".{stem}.{ext}",
+            "a/.thumbnail-maker-{stem}.{ext}.part",
+            ".x/{stem}.{ext}",
+        ] {
+            assert!(err(hidden).contains("hidden names"), "{hidden}");
+        }
+        let long = format!("{}{{stem}}_{{size}}.{{ext}}", "t".repeat(140));
+        assert!(err(&long).contains("longer than 255 bytes"));
+        assert!(format!("{}/{{stem}}_{{size}}.{{ext}}", "t".repeat(200))
+            .parse::<NameTemplate>()
+            .is_ok());
     }
 }

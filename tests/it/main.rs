@@ -5,6 +5,7 @@ mod bench;
 mod cli;
 mod corpus;
 mod faults;
+mod hardening;
 mod outputs;
 mod pixels;
 mod quality;
