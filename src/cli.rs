@@ -12,6 +12,11 @@ use crate::resize::{Crop, Size};
 
 pub use crate::commands::{execute, CliError, Env};
 
+/// The most download threads: thousands of slow servers at once, as the original service ran
+/// (2,000 threads each waiting 3 s). Their stacks are small (see `download`), so this costs
+/// little memory; resize threads have the same bound, far above any core count.
+pub const MAX_DOWNLOAD_THREADS: i64 = 4096;
+
 /// The longest any timeout may be set to, a day: larger values overflowed the HTTP client's
 /// clock arithmetic (a panic at 2^63 s), and 0 would fail every download.
 pub const MAX_TIMEOUT_SECS: u64 = 86_400;
@@ -165,10 +170,10 @@ pub struct RunArgs {
     #[arg(long, value_name = "TEMPLATE", default_value = crate::output::DEFAULT_TEMPLATE)]
     pub name_template: NameTemplate,
     /// Download threads: never more than N requests in flight
-    #[arg(short = 'd', long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    #[arg(short = 'd', long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=MAX_DOWNLOAD_THREADS))]
     pub download_threads: u16,
     /// Resize threads [default: all cores]
-    #[arg(short = 't', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    #[arg(short = 't', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=MAX_DOWNLOAD_THREADS))]
     pub resize_threads: Option<u16>,
     /// One download at a time, resizing on one thread: the baseline to compare with
     #[arg(long)]
@@ -204,6 +209,10 @@ pub struct RunArgs {
     /// Accept JPEGs cut short (their missing part comes out grey) instead of failing them
     #[arg(long)]
     pub allow_partial: bool,
+    /// Decode every scan of progressive JPEGs, even those a 1/8 decode never uses (the
+    /// thumbnails are the same bytes; for timing what skipping them saves)
+    #[arg(long)]
+    pub all_scans: bool,
     /// Refuse images with more pixels than this, checked from the header before decoding
     #[arg(long, value_name = "PIXELS", default_value_t = DEFAULT_MAX_PIXELS, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_pixels: u64,
@@ -290,7 +299,7 @@ fn parse_sizes(text: &str) -> Result<Sizes, String> {
 }
 
 fn parse_counts(text: &str) -> Result<Counts, String> {
-    let list = parse_list(text, 1024, "thread count", "1,2,4,8")?;
+    let list = parse_list(text, MAX_DOWNLOAD_THREADS as u32, "thread count", "1,2,4,8")?;
     Ok(Counts(list.into_iter().map(|n| n as usize).collect()))
 }
 

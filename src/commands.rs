@@ -357,6 +357,7 @@ fn config_from(run: &RunArgs, inputs: InputSource, env: &Env) -> Result<Config, 
     config.spec.background = run.background.0;
     config.spec.decode.max_pixels = run.max_pixels;
     config.spec.decode.allow_truncated = run.allow_partial;
+    config.spec.decode.all_scans = run.all_scans;
     config.spec.decode.shrink_margin = run.shrink_margin;
     config.download_threads = usize::from(run.download_threads);
     if let Some(threads) = run.resize_threads {

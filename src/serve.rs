@@ -97,6 +97,9 @@ struct Stats {
     hits: Mutex<HashMap<String, usize>>,
 }
 
+/// Connections the kernel may queue before `accept`: Linux's own default ceiling (somaxconn).
+const LISTEN_BACKLOG: i32 = 4096;
+
 pub struct Server {
     addr: SocketAddr,
     stats: Arc<Stats>,
@@ -107,7 +110,13 @@ pub struct Server {
 impl Server {
     /// Starts serving `routes` on an ephemeral loopback port; unknown paths get a 404 page.
     pub fn start(routes: HashMap<String, Route>, latency: Duration) -> io::Result<Server> {
-        let listener = TcpListener::bind("127.0.0.1:0")?;
+        // std listens with a backlog of 128: 2,000 download threads connecting at once
+        // overflowed it, and the dropped connections came back a second later (TCP's SYN
+        // retry), which measured the server, not the client. The kernel caps this at somaxconn.
+        let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)?;
+        socket.bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())?;
+        socket.listen(LISTEN_BACKLOG)?;
+        let listener: TcpListener = socket.into();
         let addr = listener.local_addr()?;
         let stats = Arc::new(Stats::default());
         let stop = Arc::new(AtomicBool::new(false));

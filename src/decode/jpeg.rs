@@ -11,12 +11,14 @@
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use image::metadata::Orientation;
 use image::{DynamicImage, GrayImage, ImageFormat, RgbImage};
 use mozjpeg::{ColorSpace, Decompress, Marker};
 
 use super::meta::{self, Metadata};
+use super::prune::{self, Header, Pruner};
 use super::{DecodeError, DecodeOptions, Decoded, Target};
 
 /// The DCT scale numerator (out of 8): the smallest that keeps the decoded image at least
@@ -35,7 +37,48 @@ pub fn scale_numerator(upright: (u32, u32), target: Target, margin: f32) -> u8 {
 /// Decodes a JPEG, scaled for `options.target` and turned upright. `Ok(None)` means this file
 /// is better decoded by the general path (a colour space libjpeg cannot name).
 pub fn decode(bytes: &[u8], options: &DecodeOptions) -> Result<Option<Decoded>, DecodeError> {
-    decode_from(bytes, options)
+    if let Some(header) = pruning(bytes, options) {
+        let pruned = Pruner::new(bytes, header.dc_only.clone());
+        let skipped = pruned.skipped();
+        if let Some(result) = decode_from(pruned, options, Some(&header))? {
+            return Ok(with_skipped(result, &skipped));
+        }
+    }
+    Ok(decode_from(bytes, options, None)?.flatten())
+}
+
+/// The headers of a progressive file worth pruning for this decode: one whose scale comes out
+/// at 1/8, read whole (a file allowed to be cut short keeps today's decode, block smoothing of
+/// its missing scans included).
+fn pruning(head: &[u8], options: &DecodeOptions) -> Option<Header> {
+    if options.allow_truncated || options.all_scans {
+        return None;
+    }
+    let header = prune::plan(head)?;
+    let upright = upright_size(header.width, header.height, header.orientation);
+    (scale_numerator(upright, options.target, options.shrink_margin) == 1).then_some(header)
+}
+
+fn with_skipped(decoded: Option<Decoded>, skipped: &AtomicU64) -> Option<Decoded> {
+    decoded.map(|d| Decoded {
+        skipped_scan_bytes: skipped.load(Ordering::Relaxed),
+        ..d
+    })
+}
+
+fn upright_size(width: u32, height: u32, orientation: Orientation) -> (u32, u32) {
+    let swaps_axes = matches!(
+        orientation,
+        Orientation::Rotate90
+            | Orientation::Rotate270
+            | Orientation::Rotate90FlipH
+            | Orientation::Rotate270FlipH
+    );
+    if swaps_axes {
+        (height, width)
+    } else {
+        (width, height)
+    }
 }
 
 /// How much of a file is read first: enough for the headers of nearly every JPEG.
@@ -71,16 +114,32 @@ pub fn decode_file(
         }
     }
     file.seek(SeekFrom::Start(0)).map_err(read_err)?;
-    decode_from(BufReader::with_capacity(HEAD, file), options)
+    if let Some(header) = pruning(head, options) {
+        let pruned = Pruner::new(
+            BufReader::with_capacity(HEAD, &mut *file),
+            header.dc_only.clone(),
+        );
+        let skipped = pruned.skipped();
+        if let Some(result) = decode_from(pruned, options, Some(&header))? {
+            return Ok(with_skipped(result, &skipped));
+        }
+        file.seek(SeekFrom::Start(0)).map_err(read_err)?;
+    }
+    Ok(decode_from(BufReader::with_capacity(HEAD, file), options, None)?.flatten())
 }
 
+/// Decodes from `reader`; with `pruned`, the reader is missing the scans that header says a
+/// 1/8 decode does not use. `Ok(None)` then means libjpeg saw the file otherwise (another
+/// scale, other components): decode the whole stream instead. `Ok(Some(None))` means: use the
+/// general path.
 fn decode_from<R: BufRead>(
     reader: R,
     options: &DecodeOptions,
-) -> Result<Option<Decoded>, DecodeError> {
+    pruned: Option<&Header>,
+) -> Result<Option<Option<Decoded>>, DecodeError> {
     // libjpeg reports fatal errors by unwinding out of its callbacks; the mozjpeg crate turns
     // them into a panic payload with the message, without calling the panic hook.
-    match panic::catch_unwind(AssertUnwindSafe(|| decode_inner(reader, options))) {
+    match panic::catch_unwind(AssertUnwindSafe(|| decode_inner(reader, options, pruned))) {
         Ok(result) => result,
         Err(payload) => {
             let message = payload
@@ -100,7 +159,8 @@ fn decode_from<R: BufRead>(
 fn decode_inner<R: BufRead>(
     reader: R,
     options: &DecodeOptions,
-) -> Result<Option<Decoded>, DecodeError> {
+    pruned: Option<&Header>,
+) -> Result<Option<Option<Decoded>>, DecodeError> {
     let io_err = |e: std::io::Error| DecodeError::Jpeg(e.to_string());
     let mut jpeg = Decompress::builder()
         .with_markers(&[Marker::APP(1), Marker::APP(2), Marker::APP(14)])
@@ -112,7 +172,7 @@ fn decode_inner<R: BufRead>(
         ColorSpace::JCS_GRAYSCALE => ColorSpace::JCS_GRAYSCALE,
         ColorSpace::JCS_YCbCr | ColorSpace::JCS_RGB => ColorSpace::JCS_RGB,
         ColorSpace::JCS_CMYK | ColorSpace::JCS_YCCK => ColorSpace::JCS_CMYK,
-        _ => return Ok(None),
+        _ => return Ok(Some(None)),
     };
     let exif = jpeg
         .markers()
@@ -135,23 +195,32 @@ fn decode_inner<R: BufRead>(
     let adobe = jpeg
         .markers()
         .any(|m| m.marker == Marker::APP(14) && m.data.starts_with(b"Adobe"));
-    let swaps_axes = matches!(
-        orientation,
-        Orientation::Rotate90
-            | Orientation::Rotate270
-            | Orientation::Rotate90FlipH
-            | Orientation::Rotate270FlipH
-    );
-    let upright = if swaps_axes {
-        (height, width)
-    } else {
-        (width, height)
-    };
-    jpeg.scale(scale_numerator(
-        upright,
-        options.target,
-        options.shrink_margin,
-    ));
+    let upright = upright_size(width, height, orientation);
+    let scale = scale_numerator(upright, options.target, options.shrink_margin);
+    if let Some(header) = pruned {
+        // The pruned stream is right only for the decode it was planned for; libjpeg's own
+        // reading of the headers must agree with ours, or the whole file is decoded instead.
+        let components = jpeg.components();
+        let (max_h, max_v) = components.iter().fold((0, 0), |(h, v), c| {
+            (h.max(c.h_samp_factor), v.max(c.v_samp_factor))
+        });
+        let dc_only: Vec<u8> = components
+            .iter()
+            .filter(|c| !(max_h % (2 * c.h_samp_factor) == 0 && max_v % (2 * c.v_samp_factor) == 0))
+            .map(|c| c.component_id as u8)
+            .collect();
+        let agrees = scale == 1
+            && (header.width, header.height) == (width, height)
+            && header.orientation == orientation
+            && header.dc_only == dc_only;
+        if !agrees {
+            return Ok(None);
+        }
+        // Smoothing would guess the AC coefficients the pruned stream leaves unknown; with
+        // the whole stream they are all known and smoothing does nothing.
+        jpeg.do_block_smoothing(false);
+    }
+    jpeg.scale(scale);
 
     let mut started = jpeg.to_colorspace(output).map_err(io_err)?;
     let (w, h) = (started.width() as u32, started.height() as u32);
@@ -182,12 +251,13 @@ fn decode_inner<R: BufRead>(
     }
     .ok_or_else(short)?;
     image.apply_orientation(orientation);
-    Ok(Some(Decoded {
+    Ok(Some(Some(Decoded {
         image,
         format: ImageFormat::Jpeg,
         source_size: upright,
         metadata,
-    }))
+        skipped_scan_bytes: 0,
+    })))
 }
 
 /// Whether the JPEG's compressed data is followed by its end-of-image marker. libjpeg (like

@@ -9,6 +9,7 @@
 
 pub mod jpeg;
 mod meta;
+pub mod prune;
 
 pub use meta::Metadata;
 
@@ -45,6 +46,9 @@ pub struct DecodeOptions {
     pub shrink_margin: f32,
     /// Accept a JPEG without its end marker (the missing part comes out grey).
     pub allow_truncated: bool,
+    /// Read every scan of a progressive JPEG, even those a 1/8 decode never uses (see
+    /// `prune`): the pixels are the same; for the tests that prove it and for timing.
+    pub all_scans: bool,
 }
 
 impl Default for DecodeOptions {
@@ -54,6 +58,7 @@ impl Default for DecodeOptions {
             target: Target::default(),
             shrink_margin: DEFAULT_SHRINK_MARGIN,
             allow_truncated: false,
+            all_scans: false,
         }
     }
 }
@@ -114,6 +119,8 @@ pub struct Decoded {
     pub source_size: (u32, u32),
     /// The original's ICC profile and EXIF; the pixels are still in the profile's colours.
     pub metadata: Metadata,
+    /// Bytes of progressive scans left unread because the decode had no use for them.
+    pub skipped_scan_bytes: u64,
 }
 
 pub fn decode(bytes: &[u8], options: &DecodeOptions) -> Result<Decoded, DecodeError> {
@@ -207,6 +214,7 @@ fn decode_general(
         image: to_8_bit(image),
         format,
         metadata: Metadata { icc, exif },
+        skipped_scan_bytes: 0,
     })
 }
 

@@ -8,6 +8,7 @@ mod faults;
 mod hardening;
 mod outputs;
 mod pixels;
+mod prune;
 mod quality;
 mod resume;
 mod shard;
