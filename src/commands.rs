@@ -12,7 +12,7 @@ use std::time::Duration;
 use crate::bench::BenchOptions;
 use crate::cli::{BenchArgs, Cli, Command, ReportAction, ReportArgs, RunArgs, ServeArgs};
 use crate::config::Config;
-use crate::plan::InputSource;
+use crate::list::InputSource;
 use crate::progress::Console;
 use crate::report::{Outcome, Report};
 use crate::safety::{self, RunPaths, SideFile};
@@ -106,7 +106,7 @@ pub fn execute(cli: Cli, env: &Env) -> Result<Outcome, CliError> {
     let config = config_from(run, inputs, env)?;
     if run.dry_run {
         let plan =
-            crate::plan::dry_run(&config, run.json, &mut io::stdout().lock()).map_err(|e| {
+            crate::dry_run::dry_run(&config, run.json, &mut io::stdout().lock()).map_err(|e| {
                 CliError::Fatal(anyhow::Error::new(e).context("cannot read the input list"))
             })?;
         if plan.inputs == 0 && plan.failed == 0 {

@@ -8,8 +8,9 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use crate::download::NetOptions;
+use crate::list::InputSource;
 use crate::output::NameTemplate;
-use crate::plan::{InputSource, Shard};
+use crate::plan::Shard;
 use crate::ThumbnailSpec;
 
 #[derive(Debug, Clone)]

@@ -73,7 +73,7 @@ pub fn run(
         server.url("/samples/"),
         latency.as_millis()
     ));
-    config.inputs = crate::plan::InputSource::from_args(urls);
+    config.inputs = crate::list::InputSource::from_args(urls);
     config.net.env_proxy = false;
     // A demo always runs both phases; thumbnails from an earlier demo are not a reason to skip.
     config.force = true;
