@@ -7,10 +7,9 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::decode::{DEFAULT_MAX_PIXELS, DEFAULT_SHRINK_MARGIN};
 use crate::output::{NameTemplate, OutputFormat};
-use crate::plan::Shard;
 use crate::resize::{Crop, Size};
-
-pub use crate::commands::{execute, CliError, Env};
+use crate::shard::Shard;
+use crate::{config, download, thumbnail};
 
 /// The most download threads: thousands of slow servers at once, as the original service ran
 /// (2,000 threads each waiting 3 s). Their stacks are small (see `download`), so this costs
@@ -153,14 +152,14 @@ pub struct DemoArgs {
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Folder for thumbnails
-    #[arg(short = 'o', long, value_name = "DIR", default_value = "outgoing")]
+    #[arg(short = 'o', long, value_name = "DIR", default_value = config::DEFAULT_OUT_DIR)]
     pub out_dir: PathBuf,
     /// Folder for downloaded originals
-    #[arg(long, value_name = "DIR", default_value = "incoming")]
+    #[arg(long, value_name = "DIR", default_value = config::DEFAULT_INCOMING_DIR)]
     pub incoming: PathBuf,
     /// Thumbnail sizes, comma-separated: 200 (width), x150 (height), 200x150 (fit inside the
     /// box; with --crop, fill it). The aspect ratio is always kept
-    #[arg(short = 's', long, value_name = "LIST", default_value = "32,64,200", value_parser = parse_sizes)]
+    #[arg(short = 's', long, value_name = "LIST", default_value = thumbnail::DEFAULT_SIZES_TEXT, value_parser = parse_sizes)]
     pub sizes: Sizes,
     /// Fill WxH boxes and cut off the overflow: keep the centre (--crop), or where the detail is
     /// (--crop=entropy)
@@ -170,7 +169,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "TEMPLATE", default_value = crate::output::DEFAULT_TEMPLATE)]
     pub name_template: NameTemplate,
     /// Download threads: never more than N requests in flight
-    #[arg(short = 'd', long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=MAX_DOWNLOAD_THREADS))]
+    #[arg(short = 'd', long, value_name = "N", default_value_t = config::DEFAULT_DOWNLOAD_THREADS, value_parser = clap::value_parser!(u16).range(1..=MAX_DOWNLOAD_THREADS))]
     pub download_threads: u16,
     /// Resize threads [default: all cores]
     #[arg(short = 't', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=MAX_DOWNLOAD_THREADS))]
@@ -179,7 +178,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub sequential: bool,
     /// Colour that transparent pixels become in JPEG output, as RRGGBB hex
-    #[arg(long, value_name = "RRGGBB", default_value = "ffffff", value_parser = parse_colour)]
+    #[arg(long, value_name = "RRGGBB", default_value = thumbnail::DEFAULT_BACKGROUND_TEXT, value_parser = parse_colour)]
     pub background: Colour,
     /// Keep images narrower than a width at their own size instead of enlarging them
     #[arg(long)]
@@ -188,7 +187,7 @@ pub struct RunArgs {
     #[arg(short = 'f', long, value_name = "FORMAT", value_enum, default_value_t = FormatArg::Same)]
     pub format: FormatArg,
     /// JPEG and AVIF quality
-    #[arg(long, value_name = "1-100", default_value_t = 80, value_parser = clap::value_parser!(u8).range(1..=100))]
+    #[arg(long, value_name = "1-100", default_value_t = thumbnail::DEFAULT_QUALITY, value_parser = clap::value_parser!(u8).range(1..=100))]
     pub quality: u8,
     /// Write progressive JPEGs (mozjpeg's encoder: smaller files, slower to write)
     #[arg(long)]
@@ -217,7 +216,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "PIXELS", default_value_t = DEFAULT_MAX_PIXELS, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_pixels: u64,
     /// Refuse downloads larger than this many bytes
-    #[arg(long, value_name = "BYTES", default_value_t = 100 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "BYTES", default_value_t = download::DEFAULT_MAX_BYTES, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_bytes: u64,
     /// Resize each image as soon as its download lands, while the other downloads go on
     #[arg(long, conflicts_with = "sequential")]
@@ -226,7 +225,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub force: bool,
     /// Further attempts after a transient network failure (timeouts, 408, 429, 5xx)
-    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(0..=100))]
+    #[arg(long, value_name = "N", default_value_t = download::DEFAULT_RETRIES, value_parser = clap::value_parser!(u32).range(0..=100))]
     pub retries: u32,
     /// Do only shard K of N (K from 0): inputs are assigned by a stable hash of their text
     #[arg(long, value_name = "K/N")]
@@ -239,13 +238,13 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
     /// Seconds to wait for a connection
-    #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=MAX_TIMEOUT_SECS))]
+    #[arg(long, value_name = "SECS", default_value_t = download::DEFAULT_CONNECT_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..=MAX_TIMEOUT_SECS))]
     pub connect_timeout: u64,
     /// Seconds a single read may wait for data
-    #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=MAX_TIMEOUT_SECS))]
+    #[arg(long, value_name = "SECS", default_value_t = download::DEFAULT_READ_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..=MAX_TIMEOUT_SECS))]
     pub read_timeout: u64,
     /// Seconds one whole request may take, body included
-    #[arg(long, value_name = "SECS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=MAX_TIMEOUT_SECS))]
+    #[arg(long, value_name = "SECS", default_value_t = download::DEFAULT_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..=MAX_TIMEOUT_SECS))]
     pub timeout: u64,
     /// Print the run report as JSON on stdout
     #[arg(long)]

@@ -22,7 +22,7 @@ fn options() -> TransformOptions {
 /// sRGB. Grey images and profiles that do not describe RGB are left as they are. The profile
 /// comes from an untrusted file: should moxcms panic on it, the pixels stay as they were.
 pub fn to_srgb(image: DynamicImage, icc: &[u8]) -> DynamicImage {
-    match crate::decode::quietly(|| convert(&image, icc)) {
+    match crate::catch::quietly(|| convert(&image, icc)) {
         Ok(Some(converted)) => converted,
         _ => image,
     }
@@ -59,7 +59,7 @@ fn convert(image: &DynamicImage, icc: &[u8]) -> Option<DynamicImage> {
 /// the naive formula Pillow and `image` use, `(255 - C)(255 - K) / 255`.
 pub fn cmyk_to_rgb(cmyk: &[u8], width: u32, height: u32, icc: Option<&[u8]>) -> RgbImage {
     let mut rgb = RgbImage::new(width, height);
-    let profiled = crate::decode::quietly(|| through_profile(cmyk, icc, &mut rgb)).unwrap_or(false);
+    let profiled = crate::catch::quietly(|| through_profile(cmyk, icc, &mut rgb)).unwrap_or(false);
     if !profiled {
         for (out, ink) in rgb.pixels_mut().zip(cmyk.chunks_exact(4)) {
             let white = 255 - u32::from(ink[3]);

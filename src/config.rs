@@ -10,8 +10,35 @@ use std::sync::Arc;
 use crate::download::NetOptions;
 use crate::list::InputSource;
 use crate::output::NameTemplate;
-use crate::plan::Shard;
-use crate::ThumbnailSpec;
+use crate::shard::Shard;
+use crate::thumbnail::ThumbnailSpec;
+
+/// Where thumbnails go, where downloads land, and how many downloads run at once, unless the
+/// command line says otherwise (its defaults are these).
+pub const DEFAULT_OUT_DIR: &str = "outgoing";
+pub const DEFAULT_INCOMING_DIR: &str = "incoming";
+pub const DEFAULT_DOWNLOAD_THREADS: u16 = 8;
+
+/// How the two phases run, chosen once from `--sequential` and `--overlap`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Schedule {
+    /// One download at a time, then resizing on the calling thread: the baseline to compare with.
+    Sequential,
+    /// Phase one with all its threads, then phase two with all of its.
+    InTurn,
+    /// Each image resized as soon as it has landed, while other downloads go on.
+    Overlapped,
+}
+
+impl Schedule {
+    pub fn from_flags(sequential: bool, overlap: bool) -> Self {
+        match (sequential, overlap) {
+            (true, _) => Schedule::Sequential,
+            (false, true) => Schedule::Overlapped,
+            (false, false) => Schedule::InTurn,
+        }
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -27,11 +54,9 @@ pub struct Config {
     pub names: NameTemplate,
     pub download_threads: usize,
     pub resize_threads: usize,
-    /// One download at a time and resizing on the calling thread: the baseline to compare with.
-    pub sequential: bool,
+    /// How the two phases run: one thing at a time, in turn, or overlapped.
+    pub schedule: Schedule,
     pub net: NetOptions,
-    /// Resize each image as soon as it has landed, while other downloads go on.
-    pub overlap: bool,
     /// Redo inputs whose thumbnails exist and downloads already in the incoming folder.
     pub force: bool,
     /// Set (by Ctrl-C) to stop starting new work; what runs finishes, the report says so.
@@ -45,15 +70,14 @@ impl Config {
         Config {
             inputs,
             shard: None,
-            out_dir: PathBuf::from("outgoing"),
-            incoming_dir: PathBuf::from("incoming"),
+            out_dir: PathBuf::from(DEFAULT_OUT_DIR),
+            incoming_dir: PathBuf::from(DEFAULT_INCOMING_DIR),
             spec: ThumbnailSpec::default(),
             names: NameTemplate::default(),
-            download_threads: 8,
+            download_threads: usize::from(DEFAULT_DOWNLOAD_THREADS),
             resize_threads: resize_threads.max(1),
-            sequential: false,
+            schedule: Schedule::InTurn,
             net: NetOptions::default(),
-            overlap: false,
             force: false,
             cancel: Arc::default(),
         }

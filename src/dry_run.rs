@@ -6,9 +6,10 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::escape::printable;
-use crate::output;
-use crate::plan::{plan, Planned, Shard};
+use crate::plan::{plan, Planned};
 use crate::safety::Fence;
+use crate::shard::Shard;
+use crate::status::{status, Status};
 
 /// What `--dry-run` found: how many inputs in all, and of this shard's, how many are done.
 #[derive(Debug, Serialize)]
@@ -49,18 +50,9 @@ pub fn dry_run(config: &Config, json: bool, out: &mut dyn std::io::Write) -> io:
         let line = match item {
             Planned::Job(job) => {
                 planned += 1;
-                let status = if output::thumbnails_exist(
-                    &config.out_dir,
-                    &job.stem,
-                    &config.spec.sizes,
-                    config.spec.format,
-                    &config.names,
-                ) {
-                    done += 1;
-                    "done"
-                } else {
-                    "todo"
-                };
+                let found = status(&job, config);
+                done += usize::from(found == Status::Done);
+                let status = found.word();
                 let incoming = job
                     .incoming_name
                     .as_ref()

@@ -8,7 +8,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::report::{Failure, Stage};
+use crate::failure::{Failure, Stage};
 use crate::safety::Fence;
 
 /// File endings a folder is scanned for. Content decides the real format later.
@@ -19,8 +19,9 @@ const IMAGE_EXTENSIONS: &[&str] = &["jpg", "jpeg", "jpe", "png", "webp", "gif"];
 /// have to fit. Counting characters let 99 emoji (396 bytes) through.
 pub const MAX_STEM_BYTES: usize = 100;
 
+/// Where an input's bytes come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
+pub enum Origin {
     Url(String),
     File(PathBuf),
 }
@@ -47,7 +48,7 @@ pub fn is_image_name(path: &Path) -> bool {
 /// recursive, hidden files skipped), or a failure saying why it cannot be used. The text
 /// returned with each source is the input as given, for hashing and de-duplication; reports
 /// name it through [`crate::url::redact`].
-pub fn expand_one(input: &str, fence: &Fence) -> Vec<Result<(String, Source), Failure>> {
+pub fn expand_one(input: &str, fence: &Fence) -> Vec<Result<(String, Origin), Failure>> {
     let refuse = |why: String| {
         vec![Err(Failure {
             input: crate::url::redact(input).into_owned(),
@@ -57,7 +58,7 @@ pub fn expand_one(input: &str, fence: &Fence) -> Vec<Result<(String, Source), Fa
     };
     if is_url(input) {
         return match crate::url::check(input) {
-            Ok(()) => vec![Ok((input.to_string(), Source::Url(input.to_string())))],
+            Ok(()) => vec![Ok((input.to_string(), Origin::Url(input.to_string())))],
             Err(e) => refuse(e.to_string()),
         };
     }
@@ -78,7 +79,7 @@ pub fn expand_one(input: &str, fence: &Fence) -> Vec<Result<(String, Source), Fa
         return match folder_images(&path) {
             Ok(files) => files
                 .into_iter()
-                .map(|f| Ok((f.display().to_string(), Source::File(f))))
+                .map(|f| Ok((f.display().to_string(), Origin::File(f))))
                 .collect(),
             Err(e) => vec![Err(Failure::new(input, Stage::Input, &e))],
         };
@@ -87,7 +88,7 @@ pub fn expand_one(input: &str, fence: &Fence) -> Vec<Result<(String, Source), Fa
         // A FIFO would block the run until someone writes to it; a device never ends.
         return refuse(format!("not a regular file ({})", file_kind(&meta)));
     }
-    vec![Ok((input.to_string(), Source::File(path)))]
+    vec![Ok((input.to_string(), Origin::File(path)))]
 }
 
 fn file_kind(meta: &fs::Metadata) -> &'static str {
@@ -122,22 +123,15 @@ fn folder_images(dir: &Path) -> io::Result<Vec<PathBuf>> {
 }
 
 /// The safe stem and lower-case extension a source's files are named after.
-pub fn safe_name(source: &Source) -> (String, String) {
+pub fn safe_name(source: &Origin) -> (String, String) {
     let file_name = match source {
-        Source::Url(url) => url_file_name(url),
-        Source::File(path) => path
+        Origin::Url(url) => url_file_name(url),
+        Origin::File(path) => path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default(),
     };
     split_extension(&sanitize(&file_name))
-}
-
-/// FNV-1a, 64 bits: a hash that is the same on every machine and Rust version, unlike std's.
-pub fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
 }
 
 /// The last path segment of a URL, percent-decoded; query and fragment ignored.
@@ -225,11 +219,11 @@ fn split_extension(name: &str) -> (String, String) {
 
 #[cfg(test)]
 mod tests {
-    use super::{expand_one, is_url, safe_name, sanitize, url_file_name, Source};
+    use super::{expand_one, is_url, safe_name, sanitize, url_file_name, Origin};
     use crate::safety::Fence;
 
     fn stem_of_url(url: &str) -> String {
-        safe_name(&Source::Url(url.to_string())).0
+        safe_name(&Origin::Url(url.to_string())).0
     }
 
     #[test]

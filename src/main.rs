@@ -10,7 +10,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use clap::Parser;
-use thumbnail_maker::cli::{self, Cli, CliError, Env};
+use thumbnail_maker::cli::Cli;
+use thumbnail_maker::commands::{self, CliError, Env};
 use thumbnail_maker::escape::printable;
 use thumbnail_maker::report::Outcome;
 
@@ -48,7 +49,7 @@ fn main() -> ExitCode {
         eprintln!("thumbnail-maker: interrupted; stopping after the items under way (Ctrl-C again stops at once)");
     });
     // A panic here is a bug; with --json the caller still gets a document, not silence.
-    let outcome = panic::catch_unwind(AssertUnwindSafe(|| cli::execute(cli, &env)));
+    let outcome = panic::catch_unwind(AssertUnwindSafe(|| commands::execute(cli, &env)));
     match outcome {
         Ok(Ok(Outcome::AllDone)) => ExitCode::SUCCESS,
         Ok(Ok(Outcome::SomeFailed)) => ExitCode::from(1),

@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::report::{per_second as rate, seconds, Failure, Report, Stage};
+use crate::failure::{Failure, Stage};
+use crate::report::{per_second as rate, seconds, Report};
 
 #[derive(Debug, thiserror::Error)]
 pub enum MergeError {
@@ -210,8 +211,9 @@ impl fmt::Display for Merged {
 #[cfg(test)]
 mod tests {
     use super::merge;
-    use crate::plan::Shard;
-    use crate::report::{Failure, Report, Stage};
+    use crate::failure::{Failure, Stage};
+    use crate::report::Report;
+    use crate::shard::Shard;
     use std::path::Path;
     use std::time::Duration;
 

@@ -7,64 +7,21 @@
 //! on the order of the list or on the shard, so every shard names files as a single run would.
 
 use std::collections::{HashMap, HashSet};
-use std::fmt;
 use std::io;
 use std::path::Path;
-use std::str::FromStr;
 
-use serde::{Deserialize, Serialize};
-
-use crate::inputs::{expand_one, fnv1a, safe_name, Source};
+use crate::failure::{Failure, Stage};
+use crate::inputs::{expand_one, safe_name, Origin};
 use crate::list::{InputSource, Line};
-use crate::report::{Failure, Stage};
 use crate::safety::Fence;
-
-/// One of N shards, `K/N` on the command line with K from 0 (so Kubernetes'
-/// `JOB_COMPLETION_INDEX` fits directly).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Shard {
-    pub index: u32,
-    pub count: u32,
-}
-
-impl Shard {
-    /// Whether `input` is this shard's: a stable hash of the input string, so the answer does
-    /// not depend on the order or position of lines, and every input is in exactly one shard.
-    pub fn contains(&self, input: &str) -> bool {
-        // FNV's low bits are weak; a multiplicative mix spreads them before the modulo.
-        let mixed = fnv1a(input.as_bytes()).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32;
-        mixed % u64::from(self.count) == u64::from(self.index)
-    }
-}
-
-impl FromStr for Shard {
-    type Err = String;
-    fn from_str(text: &str) -> Result<Self, String> {
-        let err = || format!("'{text}' is not a shard K/N with 0 <= K < N (example: 0/4)");
-        let (k, n) = text.split_once('/').ok_or_else(err)?;
-        let (index, count) = (
-            k.trim().parse().map_err(|_| err())?,
-            n.trim().parse().map_err(|_| err())?,
-        );
-        if count == 0 || index >= count {
-            return Err(err());
-        }
-        Ok(Shard { index, count })
-    }
-}
-
-impl fmt::Display for Shard {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.index, self.count)
-    }
-}
+use crate::shard::{fnv1a, Shard};
 
 /// One image to make thumbnails of.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Job {
     /// The input as the user gave it (or as a folder listing produced it): how reports name it.
     pub input: String,
-    pub source: Source,
+    pub origin: Origin,
     /// Safe and unique within the run; thumbnails are `<stem>_<width>.<ext>`.
     pub stem: String,
     /// For URLs, the file name the download is saved under in the incoming folder.
@@ -98,9 +55,9 @@ pub fn plan(
     for line in source.lines()? {
         let Line::Input(line) = line? else { continue };
         for entry in expand_one(&line, fence).into_iter().flatten() {
-            let (input, source) = entry;
+            let (input, origin) = entry;
             if seen.insert(key(&input)) {
-                let (stem, _) = safe_name(&source);
+                let (stem, _) = safe_name(&origin);
                 *stems.entry(key(&stem.to_lowercase())).or_default() += 1;
             } else {
                 repeated.insert(key(&input));
@@ -130,7 +87,7 @@ pub fn plan(
             }
         };
         for entry in expand_one(&line, fence) {
-            let (input, source) = match entry {
+            let (input, origin) = match entry {
                 Ok(entry) => entry,
                 Err(failure) => {
                     if mine(&failure.input) {
@@ -146,7 +103,7 @@ pub fn plan(
             if !mine(&input) {
                 continue;
             }
-            let (stem, ext) = safe_name(&source);
+            let (stem, ext) = safe_name(&origin);
             // Colliding stems all get a hash of their input, so no two inputs overwrite each
             // other and no name depends on which of them came first.
             let stem = if stems[&key(&stem.to_lowercase())] > 1 {
@@ -154,14 +111,14 @@ pub fn plan(
             } else {
                 stem
             };
-            let incoming_name = match source {
-                Source::Url(_) if ext.is_empty() => Some(stem.clone()),
-                Source::Url(_) => Some(format!("{stem}.{ext}")),
-                Source::File(_) => None,
+            let incoming_name = match origin {
+                Origin::Url(_) if ext.is_empty() => Some(stem.clone()),
+                Origin::Url(_) => Some(format!("{stem}.{ext}")),
+                Origin::File(_) => None,
             };
             visit(Planned::Job(Job {
                 input: crate::url::redact(&input).into_owned(),
-                source,
+                origin,
                 stem,
                 incoming_name,
             }));
@@ -256,13 +213,5 @@ mod tests {
             union, whole_sorted,
             "the union of the shards is the whole list, once"
         );
-    }
-
-    #[test]
-    fn shard_syntax_is_checked() {
-        assert_eq!("2/4".parse::<Shard>(), Ok(Shard { index: 2, count: 4 }));
-        for bad in ["4/4", "1/0", "-1/3", "a/b", "3", "1/2/3", ""] {
-            assert!(bad.parse::<Shard>().is_err(), "{bad}");
-        }
     }
 }

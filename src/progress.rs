@@ -13,12 +13,14 @@ use std::time::{Duration, Instant};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::escape::printable;
-use crate::report::Failure;
+use crate::failure::Failure;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
     Download,
     Resize,
+    /// `bench`'s timed runs.
+    Bench,
 }
 
 impl std::fmt::Display for Phase {
@@ -26,6 +28,7 @@ impl std::fmt::Display for Phase {
         f.write_str(match self {
             Phase::Download => "download",
             Phase::Resize => "resize",
+            Phase::Bench => "bench",
         })
     }
 }
@@ -160,6 +163,9 @@ impl Progress for Console {
             Phase::Resize => {
                 bar.set_style(style("resize   [{bar:30}] {pos}/{len} images, ETA {eta}"));
             }
+            Phase::Bench => {
+                bar.set_style(style("bench    [{bar:30}] {pos}/{len} runs, ETA {eta}"));
+            }
         }
         bar.enable_steady_tick(Duration::from_millis(200));
         self.shown
@@ -219,7 +225,7 @@ impl Progress for Console {
 #[cfg(test)]
 mod tests {
     use super::{Phase, Progress, Recorder};
-    use crate::report::{Failure, Stage};
+    use crate::failure::{Failure, Stage};
 
     #[test]
     fn recorder_sees_events_in_order() {

@@ -16,14 +16,14 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::config::Config;
+use crate::config::{Config, Schedule};
 use crate::download::{download_all, Fetcher, NetOptions, Task};
-use crate::inputs::Source;
+use crate::inputs::Origin;
 use crate::list::InputSource;
 use crate::pipeline::{self, RunError};
 use crate::plan::{self, Job, Planned};
 use crate::progress::Silent;
-use crate::ThumbnailSpec;
+use crate::thumbnail::ThumbnailSpec;
 use table::{rows, PhaseTable, Point};
 
 #[derive(Debug, Clone)]
@@ -129,7 +129,7 @@ pub fn run(options: &BenchOptions, tick: &dyn Fn()) -> Result<BenchResult, Bench
     .map_err(BenchError::Scratch)?;
     let (url_jobs, file_jobs): (Vec<Job>, Vec<Job>) = jobs
         .into_iter()
-        .partition(|j| matches!(j.source, Source::Url(_)));
+        .partition(|j| matches!(j.origin, Origin::Url(_)));
     if url_jobs.is_empty() && file_jobs.is_empty() {
         return Err(BenchError::NoInputs);
     }
@@ -213,7 +213,7 @@ pub fn run(options: &BenchOptions, tick: &dyn Fn()) -> Result<BenchResult, Bench
                 .join(format!("resize-{threads}-{sequential}-{r}"));
             config.incoming_dir = scratch.path().join("unused");
             config.spec = options.spec.clone();
-            config.sequential = sequential;
+            config.schedule = Schedule::from_flags(sequential, false);
             config.force = true;
             config.cancel = Arc::new(AtomicBool::new(false));
             let report = pipeline::run(&config, &Silent)?;
@@ -303,7 +303,7 @@ mod tests {
             runs: 3,
             compare: true,
             cores: 2,
-            spec: crate::Config::new(Default::default(), 2).spec,
+            spec: crate::config::Config::new(Default::default(), 2).spec,
             net: Default::default(),
         }
     }

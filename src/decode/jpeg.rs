@@ -9,8 +9,7 @@
 //! into RGB through their profile (see `colour`).
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
-use std::panic::{self, AssertUnwindSafe};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use image::metadata::Orientation;
@@ -95,7 +94,7 @@ pub fn decode_file(
     head: &[u8],
     options: &DecodeOptions,
 ) -> Result<Option<Decoded>, DecodeError> {
-    let read_err = |e: io::Error| DecodeError::Read(e.to_string());
+    let read_err = DecodeError::Read;
     let length = file.metadata().map_err(read_err)?.len();
     if head.len() < HEAD || length <= HEAD as u64 {
         return Ok(None);
@@ -138,22 +137,14 @@ fn decode_from<R: BufRead>(
     pruned: Option<&Header>,
 ) -> Result<Option<Option<Decoded>>, DecodeError> {
     // libjpeg reports fatal errors by unwinding out of its callbacks; the mozjpeg crate turns
-    // them into a panic payload with the message, without calling the panic hook.
-    match panic::catch_unwind(AssertUnwindSafe(|| decode_inner(reader, options, pruned))) {
-        Ok(result) => result,
-        Err(payload) => {
-            let message = payload
-                .downcast_ref::<String>()
-                .map(String::as_str)
-                .or_else(|| payload.downcast_ref::<&str>().copied())
-                .unwrap_or("libjpeg fatal error");
-            Err(DecodeError::Jpeg(
-                message
-                    .trim_start_matches("libjpeg fatal error: ")
-                    .to_string(),
-            ))
-        }
-    }
+    // them into a panic payload with the message.
+    crate::catch::quietly(|| decode_inner(reader, options, pruned)).unwrap_or_else(|message| {
+        Err(DecodeError::Jpeg(
+            message
+                .trim_start_matches("libjpeg fatal error: ")
+                .to_string(),
+        ))
+    })
 }
 
 fn decode_inner<R: BufRead>(
@@ -161,7 +152,7 @@ fn decode_inner<R: BufRead>(
     options: &DecodeOptions,
     pruned: Option<&Header>,
 ) -> Result<Option<Option<Decoded>>, DecodeError> {
-    let io_err = |e: std::io::Error| DecodeError::Jpeg(e.to_string());
+    let io_err = DecodeError::JpegRead;
     let mut jpeg = Decompress::builder()
         .with_markers(&[Marker::APP(1), Marker::APP(2), Marker::APP(14)])
         .from_reader(reader)

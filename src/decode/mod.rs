@@ -13,11 +13,8 @@ pub mod prune;
 
 pub use meta::Metadata;
 
-use std::cell::Cell;
 use std::io::{Cursor, Read, Seek, SeekFrom};
-use std::panic::{self, AssertUnwindSafe};
 use std::path::Path;
-use std::sync::Once;
 
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, Limits};
@@ -95,12 +92,15 @@ pub enum DecodeError {
     Empty { width: u32, height: u32 },
     #[error("corrupt or truncated image")]
     Corrupt(#[source] ImageError),
+    /// libjpeg's own message for a fatal error.
     #[error("corrupt JPEG: {0}")]
     Jpeg(String),
+    #[error("corrupt JPEG")]
+    JpegRead(#[source] std::io::Error),
     #[error("truncated JPEG: the data stops before its end marker (--allow-partial accepts it)")]
     Truncated,
-    #[error("cannot read the file: {0}")]
-    Read(String),
+    #[error("cannot read the file")]
+    Read(#[source] std::io::Error),
     /// The decoder crate panicked on this input (a bug of theirs, caught here).
     #[error("malformed image: the {0:?} decoder gave up ({1})")]
     Malformed(ImageFormat, String),
@@ -135,7 +135,7 @@ pub fn decode(bytes: &[u8], options: &DecodeOptions) -> Result<Decoded, DecodeEr
     }
     // Decoders are meant to return errors, but fuzzing found image-webp 0.2.4 panicking on a
     // malformed file; a panic here must fail this image, not the whole run.
-    match quietly(|| decode_general(bytes, format, options)) {
+    match crate::catch::quietly(|| decode_general(bytes, format, options)) {
         Ok(result) => result,
         Err(message) => Err(DecodeError::Malformed(format, message)),
     }
@@ -144,7 +144,7 @@ pub fn decode(bytes: &[u8], options: &DecodeOptions) -> Result<Decoded, DecodeEr
 /// Decodes what is in the file at `path`. Large JPEGs are decoded straight from the file; every
 /// other file is read whole and goes through [`decode`].
 pub fn decode_file(path: &Path, options: &DecodeOptions) -> Result<Decoded, DecodeError> {
-    let read_err = |e: std::io::Error| DecodeError::Read(e.to_string());
+    let read_err = DecodeError::Read;
     let mut file = std::fs::File::open(path).map_err(read_err)?;
     let mut head = Vec::with_capacity(jpeg::HEAD);
     (&mut file)
@@ -215,35 +215,6 @@ fn decode_general(
         format,
         metadata: Metadata { icc, exif },
         skipped_scan_bytes: 0,
-    })
-}
-
-thread_local! {
-    /// Set while a decoder runs under [`quietly`], so the panic hook keeps its message to itself.
-    static CATCHING: Cell<bool> = const { Cell::new(false) };
-}
-
-/// Runs `f`, turning a panic into `Err(message)` without the panic hook printing a backtrace
-/// for it: the failure is reported once, as the image's error. Panics anywhere else still print.
-pub(crate) fn quietly<T>(f: impl FnOnce() -> T) -> Result<T, String> {
-    static HOOK: Once = Once::new();
-    HOOK.call_once(|| {
-        let default = panic::take_hook();
-        panic::set_hook(Box::new(move |info| {
-            if !CATCHING.with(Cell::get) {
-                default(info);
-            }
-        }));
-    });
-    let was = CATCHING.with(|c| c.replace(true));
-    let result = panic::catch_unwind(AssertUnwindSafe(f));
-    CATCHING.with(|c| c.set(was));
-    result.map_err(|payload| {
-        payload
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_else(|| "panic".to_string())
     })
 }
 

@@ -1,7 +1,5 @@
 //! Pixels to file bytes: JPEG, PNG or WebP, with or without the original's ICC profile and EXIF.
 
-use std::panic::{self, AssertUnwindSafe};
-
 use image::codecs::avif::AvifEncoder;
 use image::codecs::jpeg::JpegEncoder;
 use image::codecs::png::PngEncoder;
@@ -104,7 +102,7 @@ fn progressive_jpeg(
         _ => unreachable!("flattened to L8 or RGB8 before"),
     };
     // libjpeg reports errors by unwinding out of its callbacks.
-    panic::catch_unwind(AssertUnwindSafe(|| -> std::io::Result<Vec<u8>> {
+    crate::catch::quietly(|| -> std::io::Result<Vec<u8>> {
         let mut jpeg = mozjpeg::Compress::new(colour);
         jpeg.set_size(image.width() as usize, image.height() as usize);
         jpeg.set_quality(f32::from(quality));
@@ -130,9 +128,9 @@ fn progressive_jpeg(
         }
         started.write_scanlines(pixels)?;
         started.finish()
-    }))
-    .map_err(|_| OutputError::Jpeg("libjpeg failed".into()))?
-    .map_err(|e| OutputError::Jpeg(e.to_string()))
+    })
+    .map_err(OutputError::Libjpeg)?
+    .map_err(OutputError::Jpeg)
 }
 
 /// `image` composited over an opaque `background`.

@@ -73,8 +73,11 @@ pub enum OutputError {
         #[source]
         source: image::ImageError,
     },
+    #[error("encoding JPEG failed")]
+    Jpeg(#[source] io::Error),
+    /// libjpeg's own fatal message.
     #[error("encoding JPEG failed: {0}")]
-    Jpeg(String),
+    Libjpeg(String),
     #[error("the name template gives sizes {first} and {second} the same file name {name}")]
     SameName {
         name: String,

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use super::{Done, Item};
 use crate::config::Config;
+use crate::failure::{Failure, Stage};
 use crate::output::{self, OutputError};
-use crate::report::{Failure, Stage};
 use crate::resize::Thumbnailer;
 
 /// Write failures in a row with the same cause after which phase two stops: a read-only or
@@ -62,10 +62,11 @@ pub(super) fn thumbnails_for(
     thumbnailer: &mut Thumbnailer,
 ) -> Result<Done, (Failure, Option<std::io::ErrorKind>)> {
     let input = item.job.input.as_str();
-    let made = crate::make_thumbnails_from_file(&item.path, &config.spec, thumbnailer)
+    let made = crate::thumbnail::make_thumbnails_from_file(&item.path, &config.spec, thumbnailer)
         .map_err(|e| (Failure::new(input, e.stage(), &e), None))?;
-    let mut written: Vec<(String, &crate::Thumbnail)> = Vec::with_capacity(made.thumbnails.len());
-    let undo = |written: &[(String, &crate::Thumbnail)]| {
+    let mut written: Vec<(String, &crate::thumbnail::Thumbnail)> =
+        Vec::with_capacity(made.thumbnails.len());
+    let undo = |written: &[(String, &crate::thumbnail::Thumbnail)]| {
         for (name, _) in written {
             let _ = fs::remove_file(config.out_dir.join(name));
         }

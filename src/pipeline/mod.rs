@@ -8,7 +8,6 @@
 
 use std::cmp::Reverse;
 use std::fs;
-use std::panic::{self, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
@@ -17,15 +16,18 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
-use crate::config::Config;
+use crate::catch;
+use crate::config::{Config, Schedule};
 use crate::download::{self, Fetcher, Task};
-use crate::inputs::Source;
+use crate::failure::{Failure, Stage};
+use crate::inputs::Origin;
 use crate::output::{self, OutputError};
 use crate::plan::{self, Job, Planned};
 use crate::progress::{Phase, Progress};
-use crate::report::{DownloadReport, Failure, Report, ResizeReport, Stage};
+use crate::report::{DownloadReport, Report, ResizeReport};
 use crate::resize::Thumbnailer;
 use crate::safety::Fence;
+use crate::status::{status, Status};
 
 mod item;
 
@@ -58,14 +60,14 @@ pub(crate) struct Done {
 }
 
 /// One item's outcome in phase two, by its order; `None` if Ctrl-C came first.
-type Outcome = (usize, Option<Result<Done, Failure>>);
+type ItemOutcome = (usize, Option<Result<Done, Failure>>);
 
 /// The run's work, planned: this shard's jobs, what is left to do of them, and what to fetch.
 struct Work {
     jobs: Vec<Job>,
     failures: Vec<Failure>,
-    /// Jobs still to do (by index into `jobs`), with their download if one is needed.
-    todo: Vec<(usize, Option<Task>)>,
+    /// Jobs still to do (by index into `jobs`), with where their bytes are or come from.
+    todo: Vec<(usize, Status)>,
     skipped: usize,
     cached: usize,
 }
@@ -73,10 +75,9 @@ struct Work {
 pub fn run(config: &Config, progress: &dyn Progress) -> Result<Report, RunError> {
     let started = Instant::now();
     let work = prepare(config, progress)?;
-    let mut report = if config.overlap && !config.sequential {
-        overlapped(config, progress, &work)?
-    } else {
-        in_turn(config, progress, &work)?
+    let mut report = match config.schedule {
+        Schedule::Overlapped => overlapped(config, progress, &work)?,
+        Schedule::InTurn | Schedule::Sequential => in_turn(config, progress, &work)?,
     };
     report.total_seconds = started.elapsed();
     Ok(report)
@@ -105,7 +106,7 @@ fn prepare(config: &Config, progress: &dyn Progress) -> Result<Work, RunError> {
         return Err(RunError::NoInputs);
     }
     output::ensure_dir(&config.out_dir).map_err(|e| RunError::Folder("output", e))?;
-    let any_url = jobs.iter().any(|j| matches!(j.source, Source::Url(_)));
+    let any_url = jobs.iter().any(|j| matches!(j.origin, Origin::Url(_)));
     if any_url {
         output::ensure_dir(&config.incoming_dir).map_err(|e| RunError::Folder("incoming", e))?;
     }
@@ -123,40 +124,17 @@ fn prepare(config: &Config, progress: &dyn Progress) -> Result<Work, RunError> {
         ));
     }
 
-    // A re-run does only what is missing: inputs whose thumbnails all exist are skipped, and
-    // downloads already renamed into place (so complete) are not fetched again.
+    // A re-run does only what is missing (decided by `status`, as for the dry run).
     let (mut skipped, mut cached) = (0, 0);
     let mut todo = Vec::with_capacity(jobs.len());
     for (index, job) in jobs.iter().enumerate() {
-        if !config.force
-            && output::thumbnails_exist(
-                &config.out_dir,
-                &job.stem,
-                &config.spec.sizes,
-                config.spec.format,
-                &config.names,
-            )
-        {
-            skipped += 1;
-            continue;
-        }
-        let task = match (&job.source, &job.incoming_name) {
-            (Source::Url(url), Some(name)) => {
-                let dest = config.incoming_dir.join(name);
-                if !config.force && dest.is_file() {
-                    cached += 1;
-                    None
-                } else {
-                    Some(Task {
-                        input: job.input.clone(),
-                        url: url.clone(),
-                        dest,
-                    })
-                }
+        match status(job, config) {
+            Status::Done => skipped += 1,
+            found => {
+                cached += usize::from(matches!(found, Status::Downloaded(_)));
+                todo.push((index, found));
             }
-            _ => None,
-        };
-        todo.push((index, task));
+        }
     }
     if skipped + cached > 0 {
         progress.log(&format!(
@@ -172,20 +150,8 @@ fn prepare(config: &Config, progress: &dyn Progress) -> Result<Work, RunError> {
     })
 }
 
-/// Where a job's bytes are when it needs no download: the local file or the earlier download.
-fn ready_path(job: &Job, config: &Config) -> PathBuf {
-    match &job.source {
-        Source::File(path) => path.clone(),
-        Source::Url(_) => config.incoming_dir.join(
-            job.incoming_name
-                .as_deref()
-                .expect("URLs have incoming names"),
-        ),
-    }
-}
-
 fn download_threads(config: &Config) -> usize {
-    if config.sequential {
+    if config.schedule == Schedule::Sequential {
         1
     } else {
         config.download_threads
@@ -194,7 +160,14 @@ fn download_threads(config: &Config) -> usize {
 
 /// Phase one, then phase two.
 fn in_turn(config: &Config, progress: &dyn Progress, work: &Work) -> Result<Report, RunError> {
-    let tasks: Vec<Task> = work.todo.iter().filter_map(|(_, t)| t.clone()).collect();
+    let tasks: Vec<Task> = work
+        .todo
+        .iter()
+        .filter_map(|(_, status)| match status {
+            Status::Fetch(task) => Some(task.clone()),
+            _ => None,
+        })
+        .collect();
     progress.phase_started(Phase::Download, tasks.len());
     let started = Instant::now();
     let fetched = if tasks.is_empty() {
@@ -220,11 +193,10 @@ fn in_turn(config: &Config, progress: &dyn Progress, work: &Work) -> Result<Repo
     let mut failures = work.failures.clone();
     let mut fetched = fetched.into_iter();
     let mut items = Vec::with_capacity(work.todo.len());
-    for (order, (index, task)) in work.todo.iter().enumerate() {
+    for (order, (index, found)) in work.todo.iter().enumerate() {
         let job = &work.jobs[*index];
-        let path = match task {
-            None => ready_path(job, config),
-            Some(task) => match fetched.next().expect("one result per task") {
+        let path = match found {
+            Status::Fetch(task) => match fetched.next().expect("one result per task") {
                 Some(result) => {
                     if !download.count(result, &mut failures) {
                         continue;
@@ -234,10 +206,11 @@ fn in_turn(config: &Config, progress: &dyn Progress, work: &Work) -> Result<Repo
                 // Interrupted before this download started.
                 None => continue,
             },
+            ready => ready.ready().expect("not done, not fetched").to_path_buf(),
         };
         items.push(Item { job, path, order });
     }
-    if !config.sequential {
+    if config.schedule != Schedule::Sequential {
         // Largest first, each thread taking the next item as it comes free: one big progressive
         // JPEG started last would otherwise leave the other cores idle at the end.
         items.sort_by_cached_key(|item| Reverse(fs::metadata(&item.path).map_or(0, |m| m.len())));
@@ -252,16 +225,16 @@ fn overlapped(config: &Config, progress: &dyn Progress, work: &Work) -> Result<R
     let (sender, receiver) = mpsc::channel();
     let mut tasks = Vec::new();
     let mut task_orders = Vec::new();
-    for (order, (index, task)) in work.todo.iter().enumerate() {
+    for (order, (index, found)) in work.todo.iter().enumerate() {
         let job = &work.jobs[*index];
-        match task {
-            None => {
-                let path = ready_path(job, config);
-                let _ = sender.send(Item { job, path, order });
-            }
-            Some(task) => {
+        match found {
+            Status::Fetch(task) => {
                 tasks.push(task.clone());
                 task_orders.push((order, job));
+            }
+            ready => {
+                let path = ready.ready().expect("not done, not fetched").to_path_buf();
+                let _ = sender.send(Item { job, path, order });
             }
         }
     }
@@ -320,8 +293,8 @@ fn resize_items<'a>(
     count: usize,
     config: &Config,
     progress: &dyn Progress,
-) -> Result<(Vec<Outcome>, ResizeReport), RunError> {
-    let threads = if config.sequential {
+) -> Result<(Vec<ItemOutcome>, ResizeReport), RunError> {
+    let threads = if config.schedule == Schedule::Sequential {
         1
     } else {
         config.resize_threads
@@ -330,25 +303,23 @@ fn resize_items<'a>(
     let started = Instant::now();
     let busy = AtomicU64::new(0);
     let streak = WriteStreak::default();
-    let process = |thumbnailer: &mut Thumbnailer, item: Item| -> Outcome {
+    let process = |thumbnailer: &mut Thumbnailer, item: Item| -> ItemOutcome {
         if config.cancel.load(Ordering::Relaxed) || streak.stopped().is_some() {
             return (item.order, None);
         }
         let began = Instant::now();
         // A panic anywhere in one image's work is a bug, but it must cost only that image.
-        let result = panic::catch_unwind(AssertUnwindSafe(|| {
-            thumbnails_for(&item, config, thumbnailer)
-        }))
-        .unwrap_or_else(|_| {
-            Err((
-                Failure {
-                    input: item.job.input.clone(),
-                    stage: Stage::Resize,
-                    error: "internal error (a bug in thumbnail-maker; please report it)".into(),
-                },
-                None,
-            ))
-        });
+        let result =
+            catch::caught(|| thumbnails_for(&item, config, thumbnailer)).unwrap_or_else(|_| {
+                Err((
+                    Failure {
+                        input: item.job.input.clone(),
+                        stage: Stage::Resize,
+                        error: "internal error (a bug in thumbnail-maker; please report it)".into(),
+                    },
+                    None,
+                ))
+            });
         streak.count(&result, &config.out_dir);
         let result = result.map_err(|(failure, _)| failure);
         busy.fetch_add(began.elapsed().as_nanos() as u64, Ordering::Relaxed);
@@ -364,7 +335,7 @@ fn resize_items<'a>(
         }
         (item.order, Some(result))
     };
-    let mut outcomes: Vec<Outcome> = if config.sequential {
+    let mut outcomes: Vec<ItemOutcome> = if config.schedule == Schedule::Sequential {
         let mut thumbnailer = Thumbnailer::new(config.spec.linear);
         items.map(|item| process(&mut thumbnailer, item)).collect()
     } else {
@@ -398,7 +369,7 @@ fn report(
     work: &Work,
     download: DownloadReport,
     mut resize: ResizeReport,
-    outcomes: Vec<Outcome>,
+    outcomes: Vec<ItemOutcome>,
     mut failures: Vec<Failure>,
 ) -> Report {
     resize.skipped = work.skipped;
@@ -420,8 +391,8 @@ fn report(
     resize.megapixels = pixels as f64 / 1e6;
     Report {
         shard: config.shard,
-        sequential: config.sequential,
-        overlapped: config.overlap && !config.sequential,
+        sequential: config.schedule == Schedule::Sequential,
+        overlapped: config.schedule == Schedule::Overlapped,
         interrupted: config.cancel.load(Ordering::Relaxed),
         total_seconds: Duration::ZERO,
         download,

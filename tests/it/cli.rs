@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use thumbnail_maker::serve::Route;
 
-use crate::util::{dims, files, fixture, run_json, sample, serve, tm, tm_bare, write_samples};
+use crate::util::{
+    dims, files, fixture, run_json, run_ok, sample, serve, tm, tm_bare, write_samples,
+};
 
 #[test]
 fn download_pool_never_has_more_requests_in_flight_than_threads() {
@@ -53,8 +55,7 @@ fn one_download_thread_means_one_request_at_a_time() {
     let mut cmd = tm(dir.path());
     cmd.args(["-d", "1"])
         .args(paths.iter().map(|p| server.url(p)));
-    let run = run_json(cmd);
-    assert_eq!(run.status, 0, "{}", run.stderr);
+    let run = run_ok(cmd);
     assert_eq!(server.peak_in_flight(), 1);
     assert!(run.json["download"]["seconds"].as_f64().unwrap() >= 1.2);
 }
@@ -77,8 +78,7 @@ fn thumbnails_have_exact_sizes_for_jpeg_png_and_exif_rotated_jpeg() {
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = tm(dir.path());
     cmd.args(["/p.jpg", "/q.png", "/r.jpg", "/s.jpg"].map(|p| server.url(p)));
-    let run = run_json(cmd);
-    assert_eq!(run.status, 0, "{}", run.stderr);
+    run_ok(cmd);
 
     let out = dir.path().join("out");
     let expected = [
@@ -210,8 +210,7 @@ fn input_list_skips_blanks_and_comments_and_reads_folders() {
     .unwrap();
     let mut cmd = tm(dir.path());
     cmd.args(["-i", "list.txt", "-s", "100"]);
-    let run = run_json(cmd);
-    assert_eq!(run.status, 0, "{}", run.stderr);
+    run_ok(cmd);
     let names: Vec<_> = files(&dir.path().join("out"))
         .into_iter()
         .map(|f| f.0)
@@ -237,8 +236,7 @@ fn format_flag_changes_the_output_format_and_extension() {
         "-s",
         "64",
     ]);
-    let run = run_json(cmd);
-    assert_eq!(run.status, 0, "{}", run.stderr);
+    run_ok(cmd);
     let out = dir.path().join("out");
     for name in ["wine_64.webp", "picture0b_64.webp"] {
         let bytes = std::fs::read(out.join(name)).unwrap();
@@ -286,8 +284,7 @@ fn demo_downloads_and_resizes_every_bundled_sample() {
         // A proxy in the user's environment must not capture the demo's loopback traffic.
         .env("http_proxy", "http://127.0.0.1:9")
         .env("ALL_PROXY", "http://127.0.0.1:9");
-    let run = run_json(cmd);
-    assert_eq!(run.status, 0, "{}", run.stderr);
+    let run = run_ok(cmd);
     assert_eq!(run.json["download"]["ok"], 8);
     assert_eq!(run.json["resize"]["thumbnails"], 24);
     assert_eq!(files(&dir.path().join("in")).len(), 8);

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use thumbnail_maker::serve::{Fault, Route};
 
-use crate::util::{dims, files, names, run_json, sample, serve, tm};
+use crate::util::{dims, files, names, run_json, run_ok, sample, serve, tm};
 
 fn failure_of<'a>(run: &'a crate::util::Run, input: &str) -> &'a serde_json::Value {
     run.json["failures"]
@@ -127,8 +127,7 @@ fn retry_after_is_honoured() {
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = tm(dir.path());
     cmd.arg(server.url("/r.jpg"));
-    let run = run_json(cmd);
-    assert_eq!(run.status, 0, "{}", run.stderr);
+    let run = run_ok(cmd);
     assert_eq!(server.hits("/r.jpg"), 2);
     // The second attempt waited the second the server asked for.
     assert!(run.json["download"]["seconds"].as_f64().unwrap() >= 1.0);
@@ -155,8 +154,7 @@ fn traversal_names_stay_inside_the_named_folders() {
     std::fs::create_dir(&work).unwrap();
     let mut cmd = tm(&work);
     cmd.args(paths.iter().map(|p| server.url(p)));
-    let run = run_json(cmd);
-    assert_eq!(run.status, 0, "{}", run.stderr);
+    run_ok(cmd);
     // Only the two named folders exist, beside nothing else, and they hold only plain names.
     assert_eq!(names(root.path()), ["work"]);
     assert_eq!(names(&work), ["in", "out"]);
@@ -177,8 +175,7 @@ fn same_basename_from_two_places_keeps_both_and_a_repeated_url_is_fetched_once()
     let a = server.url("/a/x.jpg");
     let mut cmd = tm(dir.path());
     cmd.args([&a, &server.url("/b/x.jpg"), &a]);
-    let run = run_json(cmd);
-    assert_eq!(run.status, 0, "{}", run.stderr);
+    run_ok(cmd);
     assert_eq!(server.hits("/a/x.jpg"), 1);
     let out = files(&dir.path().join("out"));
     assert_eq!(out.len(), 6, "two images, three widths each");

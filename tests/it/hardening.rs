@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use thumbnail_maker::serve::Route;
 
-use crate::util::{files, names, run_json, sample, serve, tm, tm_bare, write_samples};
+use crate::util::{files, names, run_json, run_ok, sample, serve, tm, tm_bare, write_samples};
 
 fn stderr_of(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
@@ -326,8 +326,7 @@ fn item_10_lists_with_a_bom_crlf_utf16_or_one_bad_line_still_run() {
     std::fs::write(d.join("list16.txt"), utf16).unwrap();
     let mut cmd = tm_bare(d);
     cmd.args(["-i", "list16.txt", "-o", "out16"]);
-    let run = run_json(cmd);
-    assert_eq!(run.status, 0, "{}", run.stderr);
+    let run = run_ok(cmd);
     assert_eq!(run.json["resize"]["images"], 2);
 }
 

@@ -4,8 +4,10 @@
 mod bench;
 mod cli;
 mod corpus;
+mod engine;
 mod faults;
 mod hardening;
+mod house;
 mod outputs;
 mod pixels;
 mod prune;

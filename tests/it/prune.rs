@@ -69,7 +69,7 @@ fn progressive(
         .map(|i| {
             let (p, c) = (i / channels, i % channels);
             let (x, y) = (p % width, p / width);
-            let noise = thumbnail_maker::inputs::fnv1a(&(i as u64).to_le_bytes()) as u8 / 4;
+            let noise = thumbnail_maker::shard::fnv1a(&(i as u64).to_le_bytes()) as u8 / 4;
             ((x * 5 + y * 3 + c * 40) as u8 ^ ((x / 3 * y / 5) as u8)).wrapping_add(noise)
         })
         .collect();

@@ -73,6 +73,14 @@ pub fn run_json(mut cmd: Command) -> Run {
     }
 }
 
+/// Runs with `--json -q`, asserts the run succeeded (status 0, saying why not), and returns
+/// the report.
+pub fn run_ok(cmd: Command) -> Run {
+    let run = run_json(cmd);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    run
+}
+
 pub fn dims(path: &Path) -> (u32, u32) {
     image::image_dimensions(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }

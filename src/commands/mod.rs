@@ -1,0 +1,85 @@
+//! What each command does, one module per subcommand: `run` (the main command and `demo`),
+//! `bench`, `merge` (`report merge`), `serve`. The machine's facts arrive in [`Env`], read once
+//! by `main`; exit statuses are `main`'s to choose from the returned [`Outcome`].
+
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::cli::{Cli, Command, ReportAction, ReportArgs};
+use crate::report::Outcome;
+
+mod bench;
+mod merge;
+mod run;
+mod serve;
+
+pub use run::config_from;
+
+/// What `main` reads from the machine, once, and the flag its Ctrl-C handler sets.
+pub struct Env {
+    pub stderr_is_terminal: bool,
+    pub cores: usize,
+    pub cancel: Arc<AtomicBool>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The arguments cannot make a run (exit status 2).
+    #[error("{0}")]
+    Usage(String),
+    /// The run could not go on at all (exit status 1).
+    #[error(transparent)]
+    Fatal(#[from] anyhow::Error),
+}
+
+/// Runs what the command line asks for and prints its report.
+pub fn execute(cli: Cli, env: &Env) -> Result<Outcome, CliError> {
+    match &cli.command {
+        Some(Command::Demo(demo)) => {
+            let latency = Duration::from_millis(demo.latency);
+            run::run(&demo.run, Inputs::Demo { latency }, env)
+        }
+        Some(Command::Serve(args)) => serve::serve(args, &env.cancel).map(|()| Outcome::AllDone),
+        Some(Command::Report(ReportArgs {
+            action: ReportAction::Merge { files, json },
+        })) => merge::merge_reports(files, *json),
+        Some(Command::Bench(args)) => bench::bench(args, env),
+        None => run::run(
+            &cli.run,
+            Inputs::Given {
+                args: &cli.inputs,
+                list: cli.input_list.as_deref(),
+            },
+            env,
+        ),
+    }
+}
+
+/// What a run works on: what the user gave, or the demo's bundled samples.
+pub enum Inputs<'a> {
+    Given {
+        args: &'a [String],
+        list: Option<&'a Path>,
+    },
+    Demo {
+        latency: Duration,
+    },
+}
+
+/// Writes a file the user named through a temporary file and a rename, so a reader never sees
+/// half of it.
+pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| CliError::Usage(format!("{} is not a file name", path.display())))?;
+    crate::output::write_atomic(dir, &name.to_string_lossy(), bytes).map_err(|e| {
+        CliError::Fatal(anyhow::Error::new(e).context(format!("cannot write {}", path.display())))
+    })?;
+    Ok(())
+}

@@ -1,0 +1,273 @@
+//! The main command and `demo`: checks, the plan, both phases, the report.
+
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{write_file, CliError, Env, Inputs};
+use crate::cli::RunArgs;
+use crate::config::{Config, Schedule};
+use crate::list::InputSource;
+use crate::progress::Console;
+use crate::report::{Outcome, Report};
+use crate::safety::{self, RunPaths, SideFile};
+use crate::{demo, pipeline};
+
+const NO_INPUTS: &str = "no inputs: the list is empty and the folders given hold no images";
+
+/// Runs `inputs` (or the demo) as `run` says, and prints the report.
+pub fn run(run: &RunArgs, inputs: Inputs, env: &Env) -> Result<Outcome, CliError> {
+    let (args, list_arg, latency): (&[String], Option<&Path>, Option<Duration>) = match inputs {
+        Inputs::Given { args, list } => (args, list, None),
+        Inputs::Demo { latency } => (&[], None, Some(latency)),
+    };
+    if latency.is_none() && args.is_empty() && list_arg.is_none() {
+        return Err(CliError::Usage(
+            "no inputs: give URLs, files or folders, or -i FILE (or try `thumbnail-maker demo`)"
+                .into(),
+        ));
+    }
+    // stdin can be read only once and planning reads the list twice: keep a copy on disk.
+    let mut spooled = None;
+    let list = match list_arg {
+        Some(path) if path.as_os_str() == "-" => {
+            let mut file = tempfile::NamedTempFile::new().map_err(|e| {
+                CliError::Fatal(anyhow::Error::new(e).context("cannot spool stdin"))
+            })?;
+            io::copy(&mut io::stdin().lock(), &mut file).map_err(|e| {
+                CliError::Usage(format!("cannot read the input list from stdin: {e}"))
+            })?;
+            let path = file.path().to_path_buf();
+            spooled = Some(file);
+            Some(path)
+        }
+        Some(path) => {
+            File::open(path).map_err(|e| {
+                CliError::Usage(format!("cannot read input list {}: {e}", path.display()))
+            })?;
+            Some(path.to_path_buf())
+        }
+        None => None,
+    };
+    let mut side_files = Vec::new();
+    if let Some(path) = &run.log_file {
+        side_files.push(SideFile {
+            option: "--log-file",
+            path,
+        });
+    }
+    if let Some(path) = &run.report {
+        side_files.push(SideFile {
+            option: "--report",
+            path,
+        });
+    }
+    // Before anything is created or truncated: a log file that is an input would be emptied.
+    safety::check_run(&RunPaths {
+        out_dir: &run.out_dir,
+        incoming_dir: &run.incoming,
+        args,
+        list: list_arg.filter(|p| p.as_os_str() != "-"),
+        side_files,
+        taken_by_folders: crate::inputs::is_image_name,
+    })
+    .map_err(CliError::Usage)?;
+    let inputs = InputSource {
+        args: args.to_vec(),
+        list,
+    };
+    let mut config = config_from(run, inputs, env.cores).map_err(CliError::Usage)?;
+    config.cancel = Arc::clone(&env.cancel);
+    if run.dry_run {
+        let plan =
+            crate::dry_run::dry_run(&config, run.json, &mut io::stdout().lock()).map_err(|e| {
+                CliError::Fatal(anyhow::Error::new(e).context("cannot read the input list"))
+            })?;
+        if plan.inputs == 0 && plan.failed == 0 {
+            return Err(CliError::Usage(NO_INPUTS.into()));
+        }
+        if !run.quiet {
+            let shard = config
+                .shard
+                .map_or_else(String::new, |s| format!(", shard {s}"));
+            eprintln!(
+                "{} inputs in all{shard}: {} planned, {} already done, {} unusable",
+                plan.inputs, plan.planned, plan.done, plan.failed
+            );
+        }
+        drop(spooled);
+        return Ok(Outcome::AllDone);
+    }
+    let log_file = match &run.log_file {
+        Some(path) => Some(File::create(path).map_err(|e| {
+            CliError::Usage(format!("cannot create log file {}: {e}", path.display()))
+        })?),
+        None => None,
+    };
+    let console = Console::new(env.stderr_is_terminal, run.quiet, run.verbose, log_file);
+    let report = match latency {
+        Some(latency) => {
+            if !run.quiet {
+                eprintln!(
+                    "demo: {} bundled sample photos served on 127.0.0.1 ({} ms latency) -> {}",
+                    crate::samples::SAMPLES.len(),
+                    latency.as_millis(),
+                    config.out_dir.display()
+                );
+            }
+            demo::run(config, latency, &console).map_err(anyhow::Error::from)?
+        }
+        None => match pipeline::run(&config, &console) {
+            Ok(report) => report,
+            Err(pipeline::RunError::NoInputs) => return Err(CliError::Usage(NO_INPUTS.into())),
+            Err(e) => return Err(CliError::Fatal(e.into())),
+        },
+    };
+    drop(spooled);
+    // The report is printed first: a report file that cannot be written must not cost the
+    // JSON on stdout too.
+    print_report(&report, run.json, run.quiet);
+    if let Some(path) = &run.report {
+        write_file(path, report.to_json().as_bytes())?;
+    }
+    Ok(report.outcome())
+}
+
+/// The validated settings of a run: every rule between options is checked here (and tested
+/// below), so `Config` holds no contradiction. `cores` is the machine's, read at the edge.
+pub fn config_from(run: &RunArgs, inputs: InputSource, cores: usize) -> Result<Config, String> {
+    if run.sizes.0.len() > 1 && !run.name_template.tells_sizes_apart() {
+        return Err(format!(
+            "--name-template '{}' gives every size the same name: add {{size}}, {{width}} or {{height}}",
+            run.name_template
+        ));
+    }
+    if run.crop.is_some()
+        && !run
+            .sizes
+            .0
+            .iter()
+            .any(|s| s.width.is_some() && s.height.is_some())
+    {
+        return Err("--crop fills a box: give a size as WxH, such as -s 200x200".into());
+    }
+    if run.keep_icc && run.format == crate::cli::FormatArg::Avif {
+        return Err("--keep-icc: AVIF thumbnails cannot carry a profile here; without --keep-icc their colours are converted to sRGB".into());
+    }
+    let mut config = Config::new(inputs, cores);
+    config.shard = run.shard;
+    config.out_dir = run.out_dir.clone();
+    config.incoming_dir = run.incoming.clone();
+    config.names = run.name_template.clone();
+    config.spec.sizes = run.sizes.0.clone();
+    config.spec.crop = run.crop.map(|c| c.crop());
+    config.spec.linear = run.linear;
+    config.spec.format = run.format.output();
+    config.spec.quality = run.quality;
+    config.spec.progressive = run.progressive;
+    config.spec.keep_icc = run.keep_icc;
+    config.spec.keep_metadata = run.keep_metadata;
+    config.spec.enlarge = !run.no_enlarge;
+    config.spec.background = run.background.0;
+    config.spec.decode.max_pixels = run.max_pixels;
+    config.spec.decode.allow_truncated = run.allow_partial;
+    config.spec.decode.all_scans = run.all_scans;
+    config.spec.decode.shrink_margin = run.shrink_margin;
+    config.download_threads = usize::from(run.download_threads);
+    if let Some(threads) = run.resize_threads {
+        config.resize_threads = usize::from(threads);
+    }
+    config.schedule = Schedule::from_flags(run.sequential, run.overlap);
+    config.force = run.force;
+    config.net.retries = run.retries;
+    config.net.max_bytes = run.max_bytes;
+    config.net.connect_timeout = Duration::from_secs(run.connect_timeout);
+    config.net.read_timeout = Duration::from_secs(run.read_timeout);
+    config.net.request_timeout = Duration::from_secs(run.timeout);
+    Ok(config)
+}
+
+/// JSON goes to stdout and the summary to stderr, so `--json | jq` stays clean. A closed stdout
+/// (`| head`) is not an error.
+fn print_report(report: &Report, json: bool, quiet: bool) {
+    if json {
+        let _ = writeln!(io::stdout().lock(), "{}", report.to_json());
+        if !quiet {
+            eprint!("{report}");
+        }
+    } else if !quiet {
+        let _ = write!(io::stdout().lock(), "{report}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::config_from;
+    use crate::cli::Cli;
+    use crate::config::{Config, Schedule};
+    use crate::list::InputSource;
+    use clap::Parser;
+
+    fn config(args: &[&str]) -> Result<Config, String> {
+        let cli = Cli::try_parse_from([&["thumbnail-maker", "x.jpg"], args].concat())
+            .map_err(|e| e.to_string())?;
+        config_from(&cli.run, InputSource::default(), 4)
+    }
+
+    #[test]
+    fn default_arguments_give_exactly_the_default_config() {
+        let parsed = config(&[]).unwrap();
+        let default = Config::new(InputSource::default(), 4);
+        assert_eq!(format!("{parsed:?}"), format!("{default:?}"));
+        let sizes: Vec<String> = crate::thumbnail::DEFAULT_SIZES
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(sizes.join(","), crate::thumbnail::DEFAULT_SIZES_TEXT);
+    }
+
+    #[test]
+    fn every_rule_between_options_is_checked() {
+        let refused = |args: &[&str], says: &str| {
+            let error = config(args).unwrap_err();
+            assert!(error.contains(says), "{args:?}: {error}");
+        };
+        refused(
+            &["-s", "32,64", "--name-template", "{stem}.{ext}"],
+            "same name",
+        );
+        assert!(config(&["-s", "32", "--name-template", "{stem}.{ext}"]).is_ok());
+        assert!(config(&["-s", "32,64", "--name-template", "{stem}_{width}.{ext}"]).is_ok());
+        refused(&["--crop", "-s", "200"], "--crop fills a box");
+        assert!(config(&["--crop", "-s", "200,100x100"]).is_ok());
+        refused(
+            &["--keep-icc", "-f", "avif"],
+            "AVIF thumbnails cannot carry a profile",
+        );
+        assert!(config(&["--keep-icc", "-f", "webp"]).is_ok());
+    }
+
+    #[test]
+    fn the_schedule_is_chosen_once() {
+        assert_eq!(config(&[]).unwrap().schedule, Schedule::InTurn);
+        assert_eq!(
+            config(&["--sequential"]).unwrap().schedule,
+            Schedule::Sequential
+        );
+        assert_eq!(
+            config(&["--overlap"]).unwrap().schedule,
+            Schedule::Overlapped
+        );
+        assert!(
+            config(&["--overlap", "--sequential"]).is_err(),
+            "clap refuses both"
+        );
+        let threads = config(&["-t", "3", "-d", "2000"]).unwrap();
+        assert_eq!(
+            (threads.resize_threads, threads.download_threads),
+            (3, 2000)
+        );
+    }
+}

@@ -1,0 +1,173 @@
+//! The pure core: bytes in, thumbnails out. Decode once, turn into sRGB, resize to every size,
+//! encode. No disk, no network, no threads: benches, the fuzz target and most tests call this
+//! directly, and phase two calls it once per image.
+
+use crate::colour;
+use crate::decode::{self, DecodeError, DecodeOptions, Metadata, Target};
+use crate::failure::Stage;
+use crate::output::{self, Encoding, OutputError, OutputFormat};
+use crate::resize::{self, Crop, ResizeError, Size, Thumbnailer};
+
+/// One encoded thumbnail.
+pub struct Thumbnail {
+    /// The size asked for, which names the file by default.
+    pub size: Size,
+    pub width: u32,
+    pub height: u32,
+    pub format: OutputFormat,
+    pub bytes: Vec<u8>,
+}
+
+/// What came of one image: its thumbnails and the original's pixel count.
+pub struct Thumbnails {
+    pub source_pixels: u64,
+    pub thumbnails: Vec<Thumbnail>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ThumbnailError {
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    #[error(transparent)]
+    Resize(#[from] ResizeError),
+    #[error(transparent)]
+    Encode(#[from] OutputError),
+}
+
+impl ThumbnailError {
+    pub fn stage(&self) -> Stage {
+        match self {
+            ThumbnailError::Decode(DecodeError::Read(_)) => Stage::Input,
+            ThumbnailError::Decode(_) => Stage::Decode,
+            ThumbnailError::Resize(_) => Stage::Resize,
+            ThumbnailError::Encode(_) => Stage::Write,
+        }
+    }
+}
+
+/// What to make of each image.
+#[derive(Debug, Clone)]
+pub struct ThumbnailSpec {
+    pub sizes: Vec<Size>,
+    /// Fill boxes (`200x150`) and cut the overflow, instead of fitting inside them.
+    pub crop: Option<Crop>,
+    /// Enlarge images smaller than a requested size (the default, as vipsthumbnail and sharp).
+    pub enlarge: bool,
+    /// Resize in linear light.
+    pub linear: bool,
+    /// `None`: the format follows the input's.
+    pub format: Option<OutputFormat>,
+    pub quality: u8,
+    pub progressive: bool,
+    /// What transparent pixels become in a format without alpha (JPEG), as RGB.
+    pub background: [u8; 3],
+    /// Keep the ICC profile on the thumbnails instead of converting their pixels to sRGB.
+    pub keep_icc: bool,
+    /// Keep the ICC profile and EXIF (its orientation reset, the pixels being upright).
+    pub keep_metadata: bool,
+    pub decode: DecodeOptions,
+}
+
+/// The original service's thumbnail widths.
+pub const DEFAULT_SIZES: [Size; 3] = [Size::width(32), Size::width(64), Size::width(200)];
+/// [`DEFAULT_SIZES`] as the command line writes them (a test holds the two together).
+pub const DEFAULT_SIZES_TEXT: &str = "32,64,200";
+pub const DEFAULT_QUALITY: u8 = 80;
+/// What transparency becomes in JPEG output: white, as RRGGBB and as bytes.
+pub const DEFAULT_BACKGROUND_TEXT: &str = "ffffff";
+pub const DEFAULT_BACKGROUND: [u8; 3] = [255, 255, 255];
+
+/// What the command line does without options: the original service's widths, the format of
+/// the input, JPEG quality 80, sRGB, no metadata.
+impl Default for ThumbnailSpec {
+    fn default() -> Self {
+        ThumbnailSpec {
+            sizes: DEFAULT_SIZES.to_vec(),
+            crop: None,
+            enlarge: true,
+            linear: false,
+            format: None,
+            quality: DEFAULT_QUALITY,
+            progressive: false,
+            background: DEFAULT_BACKGROUND,
+            keep_icc: false,
+            keep_metadata: false,
+            decode: DecodeOptions::default(),
+        }
+    }
+}
+
+/// Decodes `bytes` once and makes a thumbnail for every size.
+pub fn make_thumbnails(
+    bytes: &[u8],
+    spec: &ThumbnailSpec,
+    thumbnailer: &mut Thumbnailer,
+) -> Result<Thumbnails, ThumbnailError> {
+    let decoded = decode::decode(bytes, &decode_options(spec))?;
+    thumbnails_of(decoded, spec, thumbnailer)
+}
+
+/// [`make_thumbnails`] for a file on disk; a large JPEG is decoded without being held in memory.
+pub fn make_thumbnails_from_file(
+    path: &std::path::Path,
+    spec: &ThumbnailSpec,
+    thumbnailer: &mut Thumbnailer,
+) -> Result<Thumbnails, ThumbnailError> {
+    let decoded = decode::decode_file(path, &decode_options(spec))?;
+    thumbnails_of(decoded, spec, thumbnailer)
+}
+
+/// The decoder is told the most any thumbnail needs, so JPEGs can shrink while they load.
+fn decode_options(spec: &ThumbnailSpec) -> DecodeOptions {
+    let most =
+        |side: fn(&Size) -> Option<u32>| spec.sizes.iter().filter_map(side).max().unwrap_or(0);
+    DecodeOptions {
+        target: Target {
+            width: most(|s| s.width),
+            height: most(|s| s.height),
+        },
+        ..spec.decode
+    }
+}
+
+fn thumbnails_of(
+    decoded: decode::Decoded,
+    spec: &ThumbnailSpec,
+    thumbnailer: &mut Thumbnailer,
+) -> Result<Thumbnails, ThumbnailError> {
+    let encoding = Encoding {
+        format: spec
+            .format
+            .unwrap_or_else(|| OutputFormat::for_input(decoded.format)),
+        quality: spec.quality,
+        progressive: spec.progressive,
+        background: spec.background,
+    };
+    let keep_icc = (spec.keep_icc || spec.keep_metadata) && encoding.format.carries_icc();
+    let metadata = decoded.metadata;
+    let image = match &metadata.icc {
+        Some(icc) if !keep_icc => colour::to_srgb(decoded.image, icc),
+        _ => decoded.image,
+    };
+    let kept = Metadata {
+        icc: metadata.icc.filter(|_| keep_icc),
+        exif: metadata.exif.filter(|_| spec.keep_metadata),
+    };
+    let mut thumbnails = Vec::with_capacity(spec.sizes.len());
+    for &size in &spec.sizes {
+        let (width, height) = decoded.source_size;
+        let geometry = resize::geometry(width, height, size, spec.crop.is_some(), spec.enlarge);
+        let resized = thumbnailer.resize(&image, geometry, spec.crop)?;
+        thumbnails.push(Thumbnail {
+            size,
+            width: resized.width(),
+            height: resized.height(),
+            format: encoding.format,
+            bytes: output::encode(&resized, &encoding, &kept)?,
+        });
+    }
+    Ok(Thumbnails {
+        source_pixels: u64::from(decoded.source_size.0) * u64::from(decoded.source_size.1),
+        thumbnails,
+    })
+}
