@@ -72,7 +72,7 @@ pub fn expand_one(input: &str, fence: &Fence) -> Vec<Result<(String, Origin), Fa
         }
         Err(e) => return vec![Err(Failure::new(input, Stage::Input, &e))],
     };
-    if let Some(why) = fence.refuses(&path) {
+    if let Some(why) = fence.refuses(&path, meta.is_dir()) {
         return refuse(why);
     }
     if meta.is_dir() {

@@ -52,15 +52,19 @@ pub fn within(path: &Path, dir: &Path) -> bool {
 }
 
 /// The output folder, resolved once, for the planner to keep inputs out of.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct Fence {
     out_dir: Option<PathBuf>,
+    /// The last input's folder and whether it is inside the output folder: a list names many
+    /// files of one folder, and resolving each path cost six system calls per input.
+    last_folder: std::cell::RefCell<Option<(PathBuf, bool)>>,
 }
 
 impl Fence {
     pub fn new(out_dir: &Path) -> Self {
         Fence {
             out_dir: Some(resolve(out_dir)),
+            last_folder: Default::default(),
         }
     }
 
@@ -70,9 +74,24 @@ impl Fence {
     }
 
     /// Why the local file or folder `path` may not be an input, if it may not.
-    pub fn refuses(&self, path: &Path) -> Option<String> {
+    pub fn refuses(&self, path: &Path, is_dir: bool) -> Option<String> {
         let out = self.out_dir.as_ref()?;
-        within(&resolve(path), out).then(|| {
+        let inside = match (path.parent(), is_dir) {
+            // A file is inside the output folder when its folder is.
+            (Some(folder), false) => {
+                let mut last = self.last_folder.borrow_mut();
+                match &*last {
+                    Some((seen, inside)) if seen == folder => *inside,
+                    _ => {
+                        let inside = within(&resolve(path), out);
+                        *last = Some((folder.to_path_buf(), inside));
+                        inside
+                    }
+                }
+            }
+            _ => within(&resolve(path), out),
+        };
+        inside.then(|| {
             format!(
                 "it is inside the output folder {}, where thumbnails are written (thumbnails of thumbnails, or a source overwritten)",
                 out.display()
@@ -127,7 +146,7 @@ pub fn check_run(paths: &RunPaths) -> Result<(), String> {
     for arg in paths.args {
         let path = Path::new(arg);
         if crate::url::scheme_of(arg).is_none() && path.exists() {
-            if let Some(why) = fence.refuses(path) {
+            if let Some(why) = fence.refuses(path, path.is_dir()) {
                 return Err(format!("input {arg}: {why}"));
             }
         }
@@ -311,7 +330,9 @@ mod tests {
         let fine = d.join("r.json");
         p.side_files[0].path = &fine;
         assert!(check_run(&p).is_ok());
-        assert!(Fence::new(&out).refuses(&out.join("a.jpg")).is_some());
-        assert!(Fence::new(&out).refuses(&photo).is_none());
+        assert!(Fence::new(&out)
+            .refuses(&out.join("a.jpg"), false)
+            .is_some());
+        assert!(Fence::new(&out).refuses(&photo, false).is_none());
     }
 }

@@ -141,11 +141,22 @@ pub fn decode(bytes: &[u8], options: &DecodeOptions) -> Result<Decoded, DecodeEr
     }
 }
 
+/// Files up to this size are read whole: at most this much memory per resize thread.
+const SMALL_FILE: u64 = 1024 * 1024;
+
 /// Decodes what is in the file at `path`. Large JPEGs are decoded straight from the file; every
 /// other file is read whole and goes through [`decode`].
 pub fn decode_file(path: &Path, options: &DecodeOptions) -> Result<Decoded, DecodeError> {
     let read_err = DecodeError::Read;
     let mut file = std::fs::File::open(path).map_err(read_err)?;
+    // A small file is read in one call and decoded from memory: the streaming path below
+    // reads a head, the tail, then the head again (ten system calls for a 100 KB photo).
+    let length = file.metadata().map_err(read_err)?.len();
+    if length <= SMALL_FILE {
+        let mut bytes = vec![0; length as usize];
+        file.read_exact(&mut bytes).map_err(read_err)?;
+        return decode(&bytes, options);
+    }
     let mut head = Vec::with_capacity(jpeg::HEAD);
     (&mut file)
         .take(jpeg::HEAD as u64)
