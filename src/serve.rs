@@ -183,6 +183,9 @@ fn handle(
     latency: Duration,
 ) -> io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    // The head and the body are two writes; Nagle would hold a small body back until the
+    // client acknowledged the head.
+    stream.set_nodelay(true)?;
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut request_line = String::new();
     reader.read_line(&mut request_line)?;
