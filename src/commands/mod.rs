@@ -58,6 +58,7 @@ pub fn execute(cli: Cli, env: &Env) -> Result<Outcome, CliError> {
 }
 
 /// What a run works on: what the user gave, or the demo's bundled samples.
+#[derive(Clone, Copy)]
 pub enum Inputs<'a> {
     Given {
         args: &'a [String],

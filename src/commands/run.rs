@@ -17,13 +17,13 @@ use crate::{demo, pipeline};
 
 const NO_INPUTS: &str = "no inputs: the list is empty and the folders given hold no images";
 
-/// Runs `inputs` (or the demo) as `run` says, and prints the report.
-pub fn run(run: &RunArgs, inputs: Inputs, env: &Env) -> Result<Outcome, CliError> {
-    let (args, list_arg, latency): (&[String], Option<&Path>, Option<Duration>) = match inputs {
-        Inputs::Given { args, list } => (args, list, None),
-        Inputs::Demo { latency } => (&[], None, Some(latency)),
+/// Runs `what` (the given inputs, or the demo) as `run` says, and prints the report.
+pub fn run(run: &RunArgs, what: Inputs, env: &Env) -> Result<Outcome, CliError> {
+    let (args, list_arg): (&[String], Option<&Path>) = match what {
+        Inputs::Given { args, list } => (args, list),
+        Inputs::Demo { .. } => (&[], None),
     };
-    if latency.is_none() && args.is_empty() && list_arg.is_none() {
+    if matches!(what, Inputs::Given { .. }) && args.is_empty() && list_arg.is_none() {
         return Err(CliError::Usage(
             "no inputs: give URLs, files or folders, or -i FILE (or try `thumbnail-maker demo`)"
                 .into(),
@@ -107,8 +107,8 @@ pub fn run(run: &RunArgs, inputs: Inputs, env: &Env) -> Result<Outcome, CliError
         None => None,
     };
     let console = Console::new(env.stderr_is_terminal, run.quiet, run.verbose, log_file);
-    let report = match latency {
-        Some(latency) => {
+    let report = match what {
+        Inputs::Demo { latency } => {
             if !run.quiet {
                 eprintln!(
                     "demo: {} bundled sample photos served on 127.0.0.1 ({} ms latency) -> {}",
@@ -119,7 +119,7 @@ pub fn run(run: &RunArgs, inputs: Inputs, env: &Env) -> Result<Outcome, CliError
             }
             demo::run(config, latency, &console).map_err(anyhow::Error::from)?
         }
-        None => match pipeline::run(&config, &console) {
+        Inputs::Given { .. } => match pipeline::run(&config, &console) {
             Ok(report) => report,
             Err(pipeline::RunError::NoInputs) => return Err(CliError::Usage(NO_INPUTS.into())),
             Err(e) => return Err(CliError::Fatal(e.into())),
