@@ -43,7 +43,9 @@ pub fn plan(bytes: &[u8]) -> Option<Header> {
         return None;
     }
     let mut i = 2;
-    let mut orientation = None;
+    // The first Exif APP1, read only once the frame says the file is progressive: every baseline
+    // JPEG passes through here too, and copying its EXIF to find an orientation was wasted.
+    let mut exif = None;
     let mut frame = None;
     while i + 4 <= bytes.len() {
         if bytes[i] != 0xFF {
@@ -61,13 +63,7 @@ pub fn plan(bytes: &[u8]) -> Option<Header> {
             // Any other frame type (baseline, extended, lossless, arithmetic): not pruned.
             0xC0 | 0xC1 | 0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF => return None,
             0xC2 => frame = Some(body),
-            0xE1 if orientation.is_none() && body.starts_with(b"Exif\0\0") => {
-                orientation = Some(
-                    meta::upright_exif(body)
-                        .1
-                        .unwrap_or(Orientation::NoTransforms),
-                );
-            }
+            0xE1 if exif.is_none() && body.starts_with(b"Exif\0\0") => exif = Some(body),
             _ => {}
         }
         i += 2 + length;
@@ -101,7 +97,9 @@ pub fn plan(bytes: &[u8]) -> Option<Header> {
     (!dc_only.is_empty() && width > 0 && height > 0).then(|| Header {
         width,
         height,
-        orientation: orientation.unwrap_or(Orientation::NoTransforms),
+        orientation: exif
+            .and_then(|body| meta::upright_exif(body).1)
+            .unwrap_or(Orientation::NoTransforms),
         dc_only,
     })
 }
