@@ -1,13 +1,14 @@
 //! Phase one: fetch every URL into the incoming folder with a bounded pool of worker threads.
 //!
-//! N scoped threads pull the next URL from a shared counter, so never more than N requests are in
-//! flight, like a semaphore of N permits. They share one ureq `Agent` (and its connection pool).
+//! At most N scoped threads each take the next URL as they come free, so never more than N
+//! requests are in flight, like a semaphore of N permits. They share one ureq `Agent` (and its connection pool).
 //! Network waits happen here and only here: rayon's threads never block on a socket. Bodies stream
 //! to a temporary file and are renamed into place once complete and of the announced length.
 
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -346,72 +347,110 @@ pub fn download_all(
     progress: &dyn Progress,
     cancel: &AtomicBool,
 ) -> Vec<Option<Result<u64, Failure>>> {
-    download_each(tasks, threads, fetcher, progress, cancel, &|_, _| {})
+    let results: Vec<_> = (0..tasks.len()).map(|_| Mutex::new(None)).collect();
+    download_from(
+        tasks.iter().cloned().enumerate(),
+        threads,
+        fetcher,
+        progress,
+        cancel,
+        &|i, _, result| *results[i].lock().expect("result lock") = Some(result),
+    );
+    results
+        .into_iter()
+        .map(|r| r.into_inner().expect("result lock"))
+        .collect()
 }
 
-/// [`download_all`], calling `on_done` with each task's index and result as it completes
-/// (from the worker that did it), so the next phase can start on it at once.
-pub fn download_each(
-    tasks: &[Task],
+/// What [`download_from`] calls with each task's tag, the task and its result.
+pub type OnDone<'a, T> = dyn Fn(T, &Task, Result<u64, Failure>) + Sync + 'a;
+
+/// Fetches each task as `tasks` yields it, on at most `threads` workers, and calls `on_done`
+/// with its tag, the task and the result as each completes (on the worker that did it).
+///
+/// Each worker takes the next task from `tasks` as it comes free, so a list of any length flows
+/// through without being held. Workers start only as they are needed: a worker that takes a
+/// task starts one more (up to `threads`), so three URLs never start a thousand threads. Once
+/// `cancel` is set no new download starts.
+pub fn download_from<T: Send>(
+    tasks: impl Iterator<Item = (T, Task)> + Send,
     threads: usize,
     fetcher: &Fetcher,
     progress: &dyn Progress,
     cancel: &AtomicBool,
-    on_done: &(dyn Fn(usize, &Result<u64, Failure>) + Sync),
-) -> Vec<Option<Result<u64, Failure>>> {
-    let next = AtomicUsize::new(0);
-    let work = || {
-        let mut done = Vec::new();
+    on_done: &OnDone<'_, T>,
+) {
+    let pool = Pool {
+        tasks: Mutex::new(tasks),
+        threads: threads.max(1),
+        started: AtomicUsize::new(0),
+        fetcher,
+        progress,
+        cancel,
+        on_done,
+    };
+    thread::scope(|scope| pool.start_worker(scope));
+}
+
+/// The workers of one [`download_from`] call and what they share.
+struct Pool<'a, I, T> {
+    tasks: Mutex<I>,
+    threads: usize,
+    started: AtomicUsize,
+    fetcher: &'a Fetcher,
+    progress: &'a dyn Progress,
+    cancel: &'a AtomicBool,
+    on_done: &'a OnDone<'a, T>,
+}
+
+impl<'a, I: Iterator<Item = (T, Task)> + Send, T: Send> Pool<'a, I, T> {
+    fn start_worker<'scope, 'env>(&'env self, scope: &'scope thread::Scope<'scope, 'env>) {
+        let n = self.started.fetch_add(1, Ordering::Relaxed);
+        if n >= self.threads {
+            return;
+        }
+        thread::Builder::new()
+            .name(format!("download-{n}"))
+            .stack_size(DOWNLOAD_STACK)
+            .spawn_scoped(scope, move || self.work(scope))
+            .expect("spawning a download thread");
+    }
+
+    fn work<'scope, 'env>(&'env self, scope: &'scope thread::Scope<'scope, 'env>) {
         loop {
-            if cancel.load(Ordering::Relaxed) {
+            if self.cancel.load(Ordering::Relaxed) {
                 break;
             }
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some(task) = tasks.get(i) else { break };
+            let next = self.tasks.lock().expect("task lock").next();
+            let Some((tag, task)) = next else { break };
+            // There may be more where this came from: let another worker look.
+            if self.started.load(Ordering::Relaxed) < self.threads {
+                self.start_worker(scope);
+            }
             let started = Instant::now();
             let on_retry = |e: &DownloadError, pause: Duration| {
-                progress.log(&format!(
+                self.progress.log(&format!(
                     "{}: {e}; retrying in {:.1} s",
                     task.input,
                     pause.as_secs_f64()
                 ));
             };
-            let result = fetcher
+            let result = self
+                .fetcher
                 .fetch(&task.url, &task.dest, &on_retry)
                 .map_err(|e| Failure::new(&task.input, Stage::Download, &e));
             match &result {
                 Ok(bytes) => {
-                    progress.log(&format!(
+                    self.progress.log(&format!(
                         "fetched {} ({bytes} bytes) in {:.3} s",
                         task.input,
                         started.elapsed().as_secs_f64()
                     ));
-                    progress.item_finished(Phase::Download, *bytes);
+                    self.progress.item_finished(Phase::Download, *bytes);
                 }
-                Err(failure) => progress.item_failed(Phase::Download, failure),
+                Err(failure) => self.progress.item_failed(Phase::Download, failure),
             }
-            on_done(i, &result);
-            done.push((i, result));
+            (self.on_done)(tag, &task, result);
         }
-        done
-    };
-
-    let mut results: Vec<Option<Result<u64, Failure>>> = (0..tasks.len()).map(|_| None).collect();
-    thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads.clamp(1, tasks.len().max(1)))
-            .map(|n| {
-                thread::Builder::new()
-                    .name(format!("download-{n}"))
-                    .stack_size(DOWNLOAD_STACK)
-                    .spawn_scoped(scope, work)
-                    .expect("spawning a download thread")
-            })
-            .collect();
-        for worker in workers {
-            for (i, result) in worker.join().expect("a download worker panicked") {
-                results[i] = Some(result);
-            }
-        }
-    });
-    results
+    }
 }

@@ -46,7 +46,14 @@ pub fn dry_run(config: &Config, json: bool, out: &mut dyn std::io::Write) -> io:
         write_error = write!(out, "{{\"items\": [").err();
     }
     let fence = Fence::new(&config.out_dir);
-    let inputs = plan(&config.inputs, config.shard, &fence, |item| {
+    // A list long enough to be sorted on disk is sorted in the output folder if it exists;
+    // a dry run creates nothing, so otherwise in the system's temporary folder.
+    let spill_dir = if config.out_dir.is_dir() {
+        config.out_dir.clone()
+    } else {
+        std::env::temp_dir()
+    };
+    let inputs = plan(&config.inputs, config.shard, &fence, &spill_dir, |item| {
         let line = match item {
             Planned::Job(job) => {
                 planned += 1;

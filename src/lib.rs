@@ -31,6 +31,7 @@ pub mod safety;
 pub mod samples;
 pub mod serve;
 pub mod shard;
+pub mod spill;
 pub mod status;
 pub mod thumbnail;
 pub mod url;

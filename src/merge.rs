@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::failure::{Failure, Stage};
+use crate::failure::{Failure, Failures, Stage};
 use crate::report::{per_second as rate, seconds, Report};
 
 #[derive(Debug, thiserror::Error)]
@@ -66,7 +66,7 @@ pub struct Merged {
     pub download: PhaseTotals,
     pub resize: PhaseTotals,
     pub megapixels: f64,
-    pub failures: Vec<Failure>,
+    pub failures: Failures,
 }
 
 impl Merged {
@@ -82,9 +82,9 @@ impl Merged {
 pub fn merge_files(files: &[PathBuf]) -> Result<Merged, MergeError> {
     let mut reports = Vec::with_capacity(files.len());
     for path in files {
-        let text = std::fs::read_to_string(path).map_err(|e| MergeError::Read(path.clone(), e))?;
-        let report: Report =
-            serde_json::from_str(&text).map_err(|e| MergeError::Parse(path.clone(), e))?;
+        let file = std::fs::File::open(path).map_err(|e| MergeError::Read(path.clone(), e))?;
+        let report: Report = serde_json::from_reader(std::io::BufReader::new(file))
+            .map_err(|e| MergeError::Parse(path.clone(), e))?;
         reports.push((path.as_path(), report));
     }
     merge(&reports)
@@ -129,7 +129,10 @@ pub fn merge(reports: &[(&Path, Report)]) -> Result<Merged, MergeError> {
             r.thumbnails as u64,
         );
         pixels += r.megapixels;
-        merged.failures.extend(report.failures.iter().cloned());
+        // Reports read back are held in memory, so reading them cannot fail.
+        for failure in report.failures.iter().flatten() {
+            merged.failures.push(failure);
+        }
     }
     merged.shards.merged = present.keys().copied().collect();
     merged.shards.missing = (0..merged.shards.count)
@@ -198,13 +201,7 @@ impl fmt::Display for Merged {
             self.megapixels,
             r.throughput
         )?;
-        if !self.failures.is_empty() {
-            writeln!(f, "{} failed:", self.failures.len())?;
-            for failure in &self.failures {
-                writeln!(f, "  {failure}")?;
-            }
-        }
-        Ok(())
+        crate::report::list_failures(f, &self.failures)
     }
 }
 
@@ -246,7 +243,7 @@ mod tests {
         assert_eq!(m.resize.throughput, 8.0 / 6.0);
         assert_eq!(m.shards.missing, [1]);
         assert!(!m.complete());
-        let inputs: Vec<_> = m.failures.iter().map(|f| f.input.as_str()).collect();
+        let inputs: Vec<_> = m.failures.iter().map(|f| f.unwrap().input).collect();
         assert_eq!(inputs, ["x.jpg", "shard 1/3"]);
         assert!(m.to_string().contains("shards    2 of 3 merged"));
     }

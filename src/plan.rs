@@ -1,12 +1,12 @@
 //! Turns the input list into jobs with unique, safe file names, and keeps this shard's share.
 //!
 //! Planning happens before any byte moves and never holds the list itself: the list file is read
-//! twice. The first pass keeps one 8-byte hash per input (to drop repeats) and one per stem (to
-//! find names that collide); the second pass names each input and hands it on, if it belongs to
-//! this shard. A name depends only on its input and on which other inputs share its stem, never
+//! twice. The first pass sorts a pair of hashes per input (on disk past a few megabytes) to find
+//! the inputs listed twice and the stems several inputs share, and keeps only those; the second
+//! pass names each input and hands it on, if it belongs to this shard. A name depends only on its input and on which other inputs share its stem, never
 //! on the order of the list or on the shard, so every shard names files as a single run would.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::io;
 use std::path::Path;
 
@@ -15,6 +15,7 @@ use crate::inputs::{expand_one, safe_name, Origin};
 use crate::list::{InputSource, Line};
 use crate::safety::Fence;
 use crate::shard::{fnv1a, Shard};
+use crate::spill::Sorter;
 
 /// One image to make thumbnails of.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,93 +39,168 @@ fn key(text: &str) -> u64 {
     fnv1a(text.as_bytes())
 }
 
-/// Plans every input of `source` and calls `visit` with those in `shard` (all, without one).
-/// The same input listed twice is planned once. Returns how many distinct inputs the whole list
-/// has, across all shards.
-pub fn plan(
-    source: &InputSource,
-    shard: Option<Shard>,
-    fence: &Fence,
-    mut visit: impl FnMut(Planned),
-) -> io::Result<usize> {
-    // Pass one: which inputs repeat, and how many distinct inputs share each stem. Stems are
-    // compared case-insensitively, as macOS and Windows file systems do.
-    let mut seen = HashSet::new();
-    let mut repeated = HashSet::new();
-    let mut stems: HashMap<u64, u32> = HashMap::new();
-    for line in source.lines()? {
-        let Line::Input(line) = line? else { continue };
-        for entry in expand_one(&line, fence).into_iter().flatten() {
-            let (input, origin) = entry;
-            if seen.insert(key(&input)) {
+/// Memory the first pass may hold before it sorts on disk: 8 MiB is half a million inputs.
+const SCAN_MEMORY: usize = 8 << 20;
+
+/// What the first pass learns about the whole list: the few inputs listed more than once and
+/// the few stems shared by several inputs. Held as sorted keys, so it grows only with those.
+pub struct Names {
+    repeated: Vec<u64>,
+    colliding: Vec<u64>,
+    /// Distinct inputs in the whole list, across all shards.
+    pub distinct: usize,
+    /// Entries of the whole list that cannot be used (bad lines, missing files).
+    pub failed: usize,
+}
+
+impl Names {
+    /// Reads the whole list once. Each input adds one (stem, input) pair of hashes to a sort
+    /// that spills to `spill_dir` past a few megabytes; walking the sorted pairs finds repeats
+    /// (the same pair twice) and collisions (one stem, several inputs). Stems are compared
+    /// case-insensitively, as macOS and Windows file systems do.
+    pub fn scan(source: &InputSource, fence: &Fence, spill_dir: &Path) -> io::Result<Names> {
+        let mut pairs = Sorter::new(spill_dir, SCAN_MEMORY);
+        let mut failed = 0;
+        for line in source.lines()? {
+            let Line::Input(line) = line? else {
+                failed += 1;
+                continue;
+            };
+            for entry in expand_one(&line, fence) {
+                let Ok((input, origin)) = entry else {
+                    failed += 1;
+                    continue;
+                };
                 let (stem, _) = safe_name(&origin);
-                *stems.entry(key(&stem.to_lowercase())).or_default() += 1;
-            } else {
-                repeated.insert(key(&input));
+                pairs.push(&(key(&stem.to_lowercase()), key(&input)))?;
             }
         }
-    }
-    let distinct = seen.len();
-    drop(seen);
-
-    // Pass two: name and hand on. Only repeated inputs need remembering here.
-    let mut repeats_done = HashSet::new();
-    let mine = |input: &str| shard.is_none_or(|s| s.contains(input));
-    for line in source.lines()? {
-        let line = match line? {
-            Line::Input(line) => line,
-            Line::Bad { number, reason } => {
-                let list = source.list.as_deref().unwrap_or(Path::new("-"));
-                let input = format!("{}:{number}", list.display());
-                if mine(&input) {
-                    visit(Planned::Failed(Failure {
-                        input,
-                        stage: Stage::Input,
-                        error: format!("line {number} of the input list is {reason}"),
-                    }));
-                }
-                continue;
-            }
+        let mut names = Names {
+            repeated: Vec::new(),
+            colliding: Vec::new(),
+            distinct: 0,
+            failed,
         };
-        for entry in expand_one(&line, fence) {
-            let (input, origin) = match entry {
-                Ok(entry) => entry,
-                Err(failure) => {
-                    if mine(&failure.input) {
-                        visit(Planned::Failed(failure));
+        let mut last: Option<(u64, u64)> = None;
+        let mut inputs_of_stem = 0;
+        for pair in pairs.finish()? {
+            let (stem, input) = pair?;
+            match last {
+                Some(previous) if previous == (stem, input) => {
+                    if names.repeated.last() != Some(&input) {
+                        names.repeated.push(input);
+                    }
+                    continue;
+                }
+                Some((previous, _)) if previous == stem => inputs_of_stem += 1,
+                _ => inputs_of_stem = 1,
+            }
+            if inputs_of_stem == 2 {
+                names.colliding.push(stem);
+            }
+            names.distinct += 1;
+            last = Some((stem, input));
+        }
+        names.repeated.sort_unstable();
+        Ok(names)
+    }
+
+    fn is_repeated(&self, input: u64) -> bool {
+        self.repeated.binary_search(&input).is_ok()
+    }
+
+    fn collides(&self, stem: u64) -> bool {
+        self.colliding.binary_search(&stem).is_ok()
+    }
+
+    /// The second pass: names every input of `source` in `shard` (all, without one) and calls
+    /// `visit` with it and its place among them, in list order. An input listed twice is
+    /// planned once.
+    pub fn plan(
+        &self,
+        source: &InputSource,
+        shard: Option<Shard>,
+        fence: &Fence,
+        mut visit: impl FnMut(u64, Planned),
+    ) -> io::Result<()> {
+        let mut order = 0u64;
+        let mut visit = |planned| {
+            visit(order, planned);
+            order += 1;
+        };
+        // Only repeated inputs need remembering here.
+        let mut repeats_done = HashSet::new();
+        let mine = |input: &str| shard.is_none_or(|s| s.contains(input));
+        for line in source.lines()? {
+            let line = match line? {
+                Line::Input(line) => line,
+                Line::Bad { number, reason } => {
+                    let list = source.list.as_deref().unwrap_or(Path::new("-"));
+                    let input = format!("{}:{number}", list.display());
+                    if mine(&input) {
+                        visit(Planned::Failed(Failure {
+                            input,
+                            stage: Stage::Input,
+                            error: format!("line {number} of the input list is {reason}"),
+                        }));
                     }
                     continue;
                 }
             };
-            let k = key(&input);
-            if repeated.contains(&k) && !repeats_done.insert(k) {
-                continue;
+            for entry in expand_one(&line, fence) {
+                let (input, origin) = match entry {
+                    Ok(entry) => entry,
+                    Err(failure) => {
+                        if mine(&failure.input) {
+                            visit(Planned::Failed(failure));
+                        }
+                        continue;
+                    }
+                };
+                let k = key(&input);
+                if self.is_repeated(k) && !repeats_done.insert(k) {
+                    continue;
+                }
+                if !mine(&input) {
+                    continue;
+                }
+                let (stem, ext) = safe_name(&origin);
+                // Colliding stems all get a hash of their input, so no two inputs overwrite
+                // each other and no name depends on which of them came first.
+                let stem = if self.collides(key(&stem.to_lowercase())) {
+                    format!("{stem}-{:08x}", k as u32)
+                } else {
+                    stem
+                };
+                let incoming_name = match origin {
+                    Origin::Url(_) if ext.is_empty() => Some(stem.clone()),
+                    Origin::Url(_) => Some(format!("{stem}.{ext}")),
+                    Origin::File(_) => None,
+                };
+                visit(Planned::Job(Job {
+                    input: crate::url::redact(&input).into_owned(),
+                    origin,
+                    stem,
+                    incoming_name,
+                }));
             }
-            if !mine(&input) {
-                continue;
-            }
-            let (stem, ext) = safe_name(&origin);
-            // Colliding stems all get a hash of their input, so no two inputs overwrite each
-            // other and no name depends on which of them came first.
-            let stem = if stems[&key(&stem.to_lowercase())] > 1 {
-                format!("{stem}-{:08x}", k as u32)
-            } else {
-                stem
-            };
-            let incoming_name = match origin {
-                Origin::Url(_) if ext.is_empty() => Some(stem.clone()),
-                Origin::Url(_) => Some(format!("{stem}.{ext}")),
-                Origin::File(_) => None,
-            };
-            visit(Planned::Job(Job {
-                input: crate::url::redact(&input).into_owned(),
-                origin,
-                stem,
-                incoming_name,
-            }));
         }
+        Ok(())
     }
-    Ok(distinct)
+}
+
+/// Both passes at once, for callers that plan once. Returns how many distinct inputs the
+/// whole list has, across all shards.
+pub fn plan(
+    source: &InputSource,
+    shard: Option<Shard>,
+    fence: &Fence,
+    spill_dir: &Path,
+    mut visit: impl FnMut(Planned),
+) -> io::Result<usize> {
+    let names = Names::scan(source, fence, spill_dir)?;
+    names.plan(source, shard, fence, |_, planned| visit(planned))?;
+    Ok(names.distinct)
 }
 
 #[cfg(test)]
@@ -136,7 +212,7 @@ mod tests {
     fn jobs(args: &[&str], shard: Option<Shard>) -> Vec<Job> {
         let source = InputSource::from_args(args.iter().map(|s| s.to_string()).collect());
         let mut jobs = Vec::new();
-        plan(&source, shard, &Fence::none(), |p| {
+        plan(&source, shard, &Fence::none(), &std::env::temp_dir(), |p| {
             if let Planned::Job(job) = p {
                 jobs.push(job);
             }

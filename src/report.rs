@@ -5,12 +5,13 @@
 //! time or run anything.
 
 use std::fmt;
+use std::io::{self, Write};
 use std::time::Duration;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::escape::printable;
-use crate::failure::Failure;
+use crate::failure::{Failure, Failures};
 use crate::shard::Shard;
 
 /// Phase one: downloads.
@@ -27,19 +28,14 @@ pub struct DownloadReport {
 }
 
 impl DownloadReport {
-    /// Counts one download's result; a failure joins `failures`. Returns whether it succeeded.
-    pub fn count(&mut self, result: Result<u64, Failure>, failures: &mut Vec<Failure>) -> bool {
+    /// Counts one download's result.
+    pub fn count(&mut self, result: &Result<u64, Failure>) {
         match result {
             Ok(bytes) => {
                 self.ok += 1;
                 self.bytes += bytes;
-                true
             }
-            Err(failure) => {
-                self.failed += 1;
-                failures.push(failure);
-                false
-            }
+            Err(_) => self.failed += 1,
         }
     }
 }
@@ -81,7 +77,9 @@ pub struct Report {
     pub total_seconds: Duration,
     pub download: DownloadReport,
     pub resize: ResizeReport,
-    pub failures: Vec<Failure>,
+    /// Every item that failed, in the order of the input list. Written last and one at a
+    /// time, so a report of a million failures is never held as text.
+    pub failures: Failures,
 }
 
 pub(crate) fn seconds<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -115,6 +113,40 @@ impl Report {
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("a report always serialises")
     }
+
+    /// The JSON document, streamed to `out`: the way to print a long report.
+    pub fn write_json(&self, out: impl io::Write) -> io::Result<()> {
+        let mut out = io::BufWriter::new(out);
+        serde_json::to_writer_pretty(&mut out, self)?;
+        out.write_all(b"\n")?;
+        out.flush()
+    }
+}
+
+/// Failures the text summary lists; the rest are counted. Each was printed as it happened, and
+/// `--report`/`--json` keep them all.
+const LISTED_FAILURES: usize = 20;
+
+/// Lists the first failures of `failures` and counts the rest.
+pub(crate) fn list_failures(f: &mut fmt::Formatter<'_>, failures: &Failures) -> fmt::Result {
+    if failures.is_empty() {
+        return Ok(());
+    }
+    writeln!(f, "{} failed:", plural(failures.len(), "item"))?;
+    for failure in failures.iter().take(LISTED_FAILURES) {
+        match failure {
+            Ok(failure) => writeln!(f, "  {failure}")?,
+            Err(e) => writeln!(f, "  (cannot read the failures back: {e})")?,
+        }
+    }
+    if failures.len() > LISTED_FAILURES {
+        writeln!(
+            f,
+            "  ... and {} more (--report FILE or --json lists them all)",
+            failures.len() - LISTED_FAILURES
+        )?;
+    }
+    Ok(())
 }
 
 /// A rate that reads well when the time is zero (nothing to do).
@@ -127,7 +159,7 @@ pub(crate) fn per_second(amount: f64, time: Duration) -> f64 {
     }
 }
 
-fn plural(n: usize, word: &str) -> String {
+pub(crate) fn plural(n: usize, word: &str) -> String {
     if n == 1 {
         format!("{n} {word}")
     } else {
@@ -187,13 +219,7 @@ impl fmt::Display for Report {
         if let Some(why) = &r.stopped {
             writeln!(f, "stopped early: {}", printable(why))?;
         }
-        if !self.failures.is_empty() {
-            writeln!(f, "{} failed:", plural(self.failures.len(), "item"))?;
-            for failure in &self.failures {
-                writeln!(f, "  {failure}")?;
-            }
-        }
-        Ok(())
+        list_failures(f, &self.failures)
     }
 }
 
@@ -233,7 +259,8 @@ mod tests {
                 input: "http://x/a.jpg".into(),
                 stage: Stage::Download,
                 error: "http status 404".into(),
-            }],
+            }]
+            .into(),
         }
     }
 

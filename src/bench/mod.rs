@@ -120,6 +120,7 @@ pub fn run(options: &BenchOptions, tick: &dyn Fn()) -> Result<BenchResult, Bench
         &InputSource::from_args(inputs),
         None,
         &crate::safety::Fence::none(),
+        scratch.path(),
         |p| {
             if let Planned::Job(job) = p {
                 jobs.push(job);

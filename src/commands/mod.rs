@@ -72,15 +72,34 @@ pub enum Inputs<'a> {
 /// Writes a file the user named through a temporary file and a rename, so a reader never sees
 /// half of it.
 pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
+    write_file_with(path, |out| out.write_all(bytes))
+}
+
+/// Writes `path` atomically with what `write` streams into it: a report of a million failures
+/// is written as it is read, never held whole.
+pub(crate) fn write_file_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> Result<(), CliError> {
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
     };
-    let name = path
-        .file_name()
-        .ok_or_else(|| CliError::Usage(format!("{} is not a file name", path.display())))?;
-    crate::output::write_atomic(dir, &name.to_string_lossy(), bytes).map_err(|e| {
+    if path.file_name().is_none() {
+        return Err(CliError::Usage(format!(
+            "{} is not a file name",
+            path.display()
+        )));
+    }
+    let fail = |e: std::io::Error| {
         CliError::Fatal(anyhow::Error::new(e).context(format!("cannot write {}", path.display())))
-    })?;
+    };
+    let mut tmp = crate::output::temp_file(dir).map_err(fail)?;
+    {
+        let mut out = std::io::BufWriter::new(tmp.as_file_mut());
+        write(&mut out).map_err(fail)?;
+        std::io::Write::flush(&mut out).map_err(fail)?;
+    }
+    tmp.persist(path).map_err(|e| fail(e.error))?;
     Ok(())
 }

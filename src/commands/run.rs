@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{write_file, CliError, Env, Inputs};
+use super::{write_file_with, CliError, Env, Inputs};
 use crate::cli::RunArgs;
 use crate::config::{Config, Schedule};
 use crate::list::InputSource;
@@ -130,7 +130,7 @@ pub fn run(run: &RunArgs, what: Inputs, env: &Env) -> Result<Outcome, CliError> 
     // JSON on stdout too.
     print_report(&report, run.json, run.quiet);
     if let Some(path) = &run.report {
-        write_file(path, report.to_json().as_bytes())?;
+        write_file_with(path, |out| report.write_json(out))?;
     }
     Ok(report.outcome())
 }
@@ -193,7 +193,7 @@ pub fn config_from(run: &RunArgs, inputs: InputSource, cores: usize) -> Result<C
 /// (`| head`) is not an error.
 fn print_report(report: &Report, json: bool, quiet: bool) {
     if json {
-        let _ = writeln!(io::stdout().lock(), "{}", report.to_json());
+        let _ = report.write_json(io::stdout().lock());
         if !quiet {
             eprint!("{report}");
         }

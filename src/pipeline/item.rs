@@ -4,7 +4,7 @@
 use std::fs;
 use std::path::Path;
 
-use super::{Done, Item};
+use super::{Done, Queued as Item};
 use crate::config::Config;
 use crate::failure::{Failure, Stage};
 use crate::output::{self, OutputError};

@@ -5,12 +5,14 @@
 //! [`Progress`] and kept in the report; it never stops the others. Only a fault that makes the
 //! whole run impossible (an output folder that cannot be created) ends it early, as a
 //! [`RunError`].
+//!
+//! Nothing here holds the list: planning writes the jobs to two queues on disk (to fetch, and
+//! ready to resize), the phases read them back one at a time, and failures go to a
+//! [`FailureLog`] that spills to disk. Memory stays the same for a thousand inputs or ten
+//! million.
 
-use std::cmp::Reverse;
-use std::fs;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{mpsc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -18,20 +20,22 @@ use rayon::prelude::*;
 
 use crate::catch;
 use crate::config::{Config, Schedule};
-use crate::download::{self, Fetcher, Task};
-use crate::failure::{Failure, Stage};
-use crate::inputs::Origin;
+use crate::download::{self, Fetcher};
+use crate::failure::{Failure, FailureLog, Stage};
 use crate::output::{self, OutputError};
-use crate::plan::{self, Job, Planned};
+use crate::plan::{Names, Planned};
 use crate::progress::{Phase, Progress};
 use crate::report::{DownloadReport, Report, ResizeReport};
 use crate::resize::Thumbnailer;
 use crate::safety::Fence;
+use crate::spill::Queue;
 use crate::status::{status, Status};
 
 mod item;
+mod queued;
 
 use item::{thumbnails_for, WriteStreak};
+pub(crate) use queued::Queued;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -43,14 +47,8 @@ pub enum RunError {
     Pool(usize, #[source] rayon::ThreadPoolBuildError),
     #[error("cannot read the input list")]
     List(#[source] std::io::Error),
-}
-
-/// An image ready for phase two: its job and where its bytes are on disk.
-pub(crate) struct Item<'a> {
-    job: &'a Job,
-    path: PathBuf,
-    /// Its place in the input list, so the report keeps the user's order.
-    order: usize,
+    #[error("cannot keep the run's work queue in the output folder")]
+    Spill(#[source] std::io::Error),
 }
 
 /// What one image contributed to the report.
@@ -59,15 +57,15 @@ pub(crate) struct Done {
     pixels: u64,
 }
 
-/// One item's outcome in phase two, by its order; `None` if Ctrl-C came first.
-type ItemOutcome = (usize, Option<Result<Done, Failure>>);
+/// Images waiting between the download workers (or the ready queue) and the resize threads
+/// with `--overlap`: enough that no resize thread waits, few enough to be no memory at all.
+const RESIZE_QUEUE: usize = 256;
 
-/// The run's work, planned: this shard's jobs, what is left to do of them, and what to fetch.
+/// The run's work, planned: what to fetch, what is ready to resize, what already failed.
 struct Work {
-    jobs: Vec<Job>,
-    failures: Vec<Failure>,
-    /// Jobs still to do (by index into `jobs`), with where their bytes are or come from.
-    todo: Vec<(usize, Status)>,
+    fetch: Queue<Queued>,
+    ready: Queue<Queued>,
+    log: FailureLog,
     skipped: usize,
     cached: usize,
 }
@@ -76,8 +74,8 @@ pub fn run(config: &Config, progress: &dyn Progress) -> Result<Report, RunError>
     let started = Instant::now();
     let work = prepare(config, progress)?;
     let mut report = match config.schedule {
-        Schedule::Overlapped => overlapped(config, progress, &work)?,
-        Schedule::InTurn | Schedule::Sequential => in_turn(config, progress, &work)?,
+        Schedule::Overlapped => overlapped(config, progress, work)?,
+        Schedule::InTurn | Schedule::Sequential => in_turn(config, progress, work)?,
     };
     report.total_seconds = started.elapsed();
     Ok(report)
@@ -86,68 +84,75 @@ pub fn run(config: &Config, progress: &dyn Progress) -> Result<Report, RunError>
 /// Plans the inputs, makes the folders, clears what a killed run left, and sets aside what an
 /// earlier run already did.
 fn prepare(config: &Config, progress: &dyn Progress) -> Result<Work, RunError> {
-    let mut jobs = Vec::new();
-    let mut failures = Vec::new();
     let fence = Fence::new(&config.out_dir);
-    let distinct = plan::plan(
-        &config.inputs,
-        config.shard,
-        &fence,
-        |planned| match planned {
-            Planned::Job(job) => jobs.push(job),
-            Planned::Failed(failure) => {
-                progress.item_failed(Phase::Download, &failure);
-                failures.push(failure);
-            }
-        },
-    )
-    .map_err(RunError::List)?;
-    if distinct == 0 && failures.is_empty() {
+    let names = Names::scan(&config.inputs, &fence, &config.out_dir).map_err(RunError::List)?;
+    if names.distinct == 0 && names.failed == 0 {
         return Err(RunError::NoInputs);
     }
     output::ensure_dir(&config.out_dir).map_err(|e| RunError::Folder("output", e))?;
-    let any_url = jobs.iter().any(|j| matches!(j.origin, Origin::Url(_)));
-    if any_url {
-        output::ensure_dir(&config.incoming_dir).map_err(|e| RunError::Folder("incoming", e))?;
-    }
     // A killed run leaves temporary files behind; they are never mistaken for results, but
     // they are clutter.
-    let stale = output::remove_stale_temps(&config.out_dir)
-        + if any_url {
-            output::remove_stale_temps(&config.incoming_dir)
-        } else {
-            0
-        };
+    let mut stale = output::remove_stale_temps(&config.out_dir);
+
+    // A re-run does only what is missing (decided by `status`, as for the dry run).
+    let mut work = Work {
+        fetch: Queue::new(&config.out_dir).map_err(RunError::Spill)?,
+        ready: Queue::new(&config.out_dir).map_err(RunError::Spill)?,
+        log: FailureLog::new(&config.out_dir),
+        skipped: 0,
+        cached: 0,
+    };
+    let mut queue_error = None;
+    names
+        .plan(&config.inputs, config.shard, &fence, |order, planned| {
+            let job = match planned {
+                Planned::Job(job) => job,
+                Planned::Failed(failure) => {
+                    progress.item_failed(Phase::Download, &failure);
+                    work.log.push(order, failure);
+                    return;
+                }
+            };
+            let queued = match status(&job, config) {
+                Status::Done => {
+                    work.skipped += 1;
+                    return;
+                }
+                Status::Fetch(task) => work.fetch.push(&Queued {
+                    order,
+                    path: task.dest,
+                    job,
+                }),
+                Status::Downloaded(path) => {
+                    work.cached += 1;
+                    work.ready.push(&Queued { order, path, job })
+                }
+                Status::Local(path) => work.ready.push(&Queued { order, path, job }),
+            };
+            if let Err(e) = queued {
+                queue_error.get_or_insert(e);
+            }
+        })
+        .map_err(RunError::List)?;
+    if let Some(e) = queue_error {
+        return Err(RunError::Spill(e));
+    }
+    if !work.fetch.is_empty() || work.cached > 0 {
+        output::ensure_dir(&config.incoming_dir).map_err(|e| RunError::Folder("incoming", e))?;
+        stale += output::remove_stale_temps(&config.incoming_dir);
+    }
     if stale > 0 {
         progress.log(&format!(
             "removed {stale} temporary files left by an interrupted run"
         ));
     }
-
-    // A re-run does only what is missing (decided by `status`, as for the dry run).
-    let (mut skipped, mut cached) = (0, 0);
-    let mut todo = Vec::with_capacity(jobs.len());
-    for (index, job) in jobs.iter().enumerate() {
-        match status(job, config) {
-            Status::Done => skipped += 1,
-            found => {
-                cached += usize::from(matches!(found, Status::Downloaded(_)));
-                todo.push((index, found));
-            }
-        }
-    }
-    if skipped + cached > 0 {
+    if work.skipped + work.cached > 0 {
         progress.log(&format!(
-            "{skipped} inputs already done, {cached} downloads already here (--force redoes them)"
+            "{} inputs already done, {} downloads already here (--force redoes them)",
+            work.skipped, work.cached
         ));
     }
-    Ok(Work {
-        jobs,
-        failures,
-        todo,
-        skipped,
-        cached,
-    })
+    Ok(work)
 }
 
 fn download_threads(config: &Config) -> usize {
@@ -158,142 +163,153 @@ fn download_threads(config: &Config) -> usize {
     }
 }
 
-/// Phase one, then phase two.
-fn in_turn(config: &Config, progress: &dyn Progress, work: &Work) -> Result<Report, RunError> {
-    let tasks: Vec<Task> = work
-        .todo
-        .iter()
-        .filter_map(|(_, status)| match status {
-            Status::Fetch(task) => Some(task.clone()),
-            _ => None,
-        })
-        .collect();
-    progress.phase_started(Phase::Download, tasks.len());
+/// The jobs of `queue`, in the order they went in. A queue that cannot be read back (the disk
+/// failing under the run) ends with one failure saying so, never silently.
+fn read_back<'a>(
+    queue: Queue<Queued>,
+    log: &'a FailureLog,
+) -> Result<impl Iterator<Item = Queued> + Send + 'a, RunError> {
+    let mut records = queue.drain().map_err(RunError::Spill)?;
+    Ok(std::iter::from_fn(move || match records.next()? {
+        Ok(queued) => Some(queued),
+        Err(e) => {
+            log.push(
+                u64::MAX,
+                Failure::new("(the run's work queue)", Stage::Input, &e),
+            );
+            None
+        }
+    }))
+}
+
+/// Phase one over the `fetch` queue; each job that lands goes to `landed`, each failure to `log`.
+fn phase_one(
+    config: &Config,
+    progress: &dyn Progress,
+    fetch: Queue<Queued>,
+    log: &FailureLog,
+    landed: &(dyn Fn(Queued) + Sync),
+) -> Result<DownloadReport, RunError> {
+    let threads = download_threads(config);
+    progress.phase_started(Phase::Download, fetch.len());
     let started = Instant::now();
-    let fetched = if tasks.is_empty() {
-        Vec::new()
-    } else {
+    let download = Mutex::new(DownloadReport {
+        threads,
+        ..DownloadReport::default()
+    });
+    if !fetch.is_empty() {
         let fetcher = Fetcher::new(&config.net);
-        download::download_all(
-            &tasks,
-            download_threads(config),
+        let tasks = read_back(fetch, log)?.filter_map(|queued| {
+            let task = queued.task()?;
+            Some((queued, task))
+        });
+        download::download_from(
+            tasks,
+            threads,
             &fetcher,
             progress,
             &config.cancel,
-        )
-    };
-    let mut download = DownloadReport {
-        seconds: started.elapsed(),
-        threads: download_threads(config),
-        cached: work.cached,
-        ..DownloadReport::default()
-    };
-    progress.phase_finished(Phase::Download);
-
-    let mut failures = work.failures.clone();
-    let mut fetched = fetched.into_iter();
-    let mut items = Vec::with_capacity(work.todo.len());
-    for (order, (index, found)) in work.todo.iter().enumerate() {
-        let job = &work.jobs[*index];
-        let path = match found {
-            Status::Fetch(task) => match fetched.next().expect("one result per task") {
-                Some(result) => {
-                    if !download.count(result, &mut failures) {
-                        continue;
-                    }
-                    task.dest.clone()
+            &|queued, _, result| {
+                download.lock().expect("report lock").count(&result);
+                match result {
+                    Ok(_) => landed(queued),
+                    Err(failure) => log.push(queued.order, failure),
                 }
-                // Interrupted before this download started.
-                None => continue,
             },
-            ready => ready.ready().expect("not done, not fetched").to_path_buf(),
-        };
-        items.push(Item { job, path, order });
+        );
     }
-    if config.schedule != Schedule::Sequential {
-        // Largest first, each thread taking the next item as it comes free: one big progressive
-        // JPEG started last would otherwise leave the other cores idle at the end.
-        items.sort_by_cached_key(|item| Reverse(fs::metadata(&item.path).map_or(0, |m| m.len())));
-    }
-    let count = items.len();
-    let (outcomes, resize) = resize_items(items.into_iter(), count, config, progress)?;
-    Ok(report(config, work, download, resize, outcomes, failures))
+    let mut download = download.into_inner().expect("report lock");
+    download.seconds = started.elapsed();
+    progress.phase_finished(Phase::Download);
+    Ok(download)
 }
 
-/// Both phases at once: each download, as it lands, goes straight to the resize pool.
-fn overlapped(config: &Config, progress: &dyn Progress, work: &Work) -> Result<Report, RunError> {
-    let (sender, receiver) = mpsc::channel();
-    let mut tasks = Vec::new();
-    let mut task_orders = Vec::new();
-    for (order, (index, found)) in work.todo.iter().enumerate() {
-        let job = &work.jobs[*index];
-        match found {
-            Status::Fetch(task) => {
-                tasks.push(task.clone());
-                task_orders.push((order, job));
-            }
-            ready => {
-                let path = ready.ready().expect("not done, not fetched").to_path_buf();
-                let _ = sender.send(Item { job, path, order });
-            }
+/// Phase one, then phase two.
+fn in_turn(config: &Config, progress: &dyn Progress, work: Work) -> Result<Report, RunError> {
+    let Work {
+        fetch,
+        ready,
+        log,
+        skipped,
+        cached,
+    } = work;
+    let ready = Mutex::new(ready);
+    let queue_error = Mutex::new(None);
+    let mut download = phase_one(config, progress, fetch, &log, &|queued| {
+        if let Err(e) = ready.lock().expect("queue lock").push(&queued) {
+            queue_error.lock().expect("queue lock").get_or_insert(e);
         }
+    })?;
+    download.cached = cached;
+    if let Some(e) = queue_error.into_inner().expect("queue lock") {
+        return Err(RunError::Spill(e));
     }
-    let threads = download_threads(config);
-    thread::scope(|scope| {
-        let downloads = scope.spawn(move || {
-            progress.phase_started(Phase::Download, tasks.len());
-            let started = Instant::now();
-            let on_done = |i: usize, result: &Result<u64, Failure>| {
-                if result.is_ok() {
-                    let (order, job) = task_orders[i];
-                    let path = tasks[i].dest.clone();
+    let ready = ready.into_inner().expect("queue lock");
+    let count = ready.len();
+    let items = read_back(ready, &log)?;
+    let resize = if config.schedule == Schedule::Sequential {
+        resize_items(items, count, config, progress, &log)?
+    } else {
+        resize_items(queued::largest_first(items), count, config, progress, &log)?
+    };
+    finish(config, skipped, download, resize, log)
+}
+
+/// Both phases at once: each download, as it lands, goes straight to the resize pool, beside
+/// the images that needed no download.
+fn overlapped(config: &Config, progress: &dyn Progress, work: Work) -> Result<Report, RunError> {
+    let Work {
+        fetch,
+        ready,
+        log,
+        skipped,
+        cached,
+    } = work;
+    let count = fetch.len() + ready.len();
+    let (sender, receiver) = mpsc::sync_channel(RESIZE_QUEUE);
+    let log_ref = &log;
+    let (download, resize) = thread::scope(|scope| {
+        let log = log_ref;
+        let ready_sender = sender.clone();
+        let feeder = thread::Builder::new()
+            .name("ready-feeder".into())
+            .spawn_scoped(scope, move || -> Result<(), RunError> {
+                for queued in read_back(ready, log)? {
                     // The resize side only stops listening if it failed to start.
-                    let _ = sender.send(Item { job, path, order });
+                    if ready_sender.send(queued).is_err() {
+                        break;
+                    }
                 }
-            };
-            let fetched = if tasks.is_empty() {
-                Vec::new()
-            } else {
-                let fetcher = Fetcher::new(&config.net);
-                download::download_each(
-                    &tasks,
-                    threads,
-                    &fetcher,
-                    progress,
-                    &config.cancel,
-                    &on_done,
-                )
-            };
-            let seconds = started.elapsed();
-            drop(sender);
-            progress.phase_finished(Phase::Download);
-            (fetched, seconds)
-        });
-        let resized = resize_items(receiver.into_iter(), work.todo.len(), config, progress);
-        let (fetched, seconds) = downloads.join().expect("the download thread panicked");
-        let (outcomes, resize) = resized?;
-        let mut download = DownloadReport {
-            seconds,
-            threads,
-            cached: work.cached,
-            ..DownloadReport::default()
-        };
-        let mut failures = work.failures.clone();
-        for result in fetched.into_iter().flatten() {
-            download.count(result, &mut failures);
-        }
-        Ok(report(config, work, download, resize, outcomes, failures))
-    })
+                Ok(())
+            })
+            .expect("spawning the feeder thread");
+        let downloads = thread::Builder::new()
+            .name("download-coordinator".into())
+            .spawn_scoped(scope, move || {
+                phase_one(config, progress, fetch, log, &|queued| {
+                    let _ = sender.send(queued);
+                })
+            })
+            .expect("spawning the download coordinator");
+        let resized = resize_items(receiver.into_iter(), count, config, progress, log);
+        let fed = feeder.join().expect("the feeder thread panicked");
+        let download = downloads.join().expect("the download thread panicked");
+        fed?;
+        Ok::<_, RunError>((download?, resized?))
+    })?;
+    let download = DownloadReport { cached, ..download };
+    finish(config, skipped, download, resize, log)
 }
 
 /// Phase two over `items` as they come: on one thread with `--sequential`, else on the rayon
 /// pool, each thread taking the next item as it comes free and reusing its own `Resizer`.
-fn resize_items<'a>(
-    items: impl Iterator<Item = Item<'a>> + Send,
+fn resize_items(
+    items: impl Iterator<Item = Queued> + Send,
     count: usize,
     config: &Config,
     progress: &dyn Progress,
-) -> Result<(Vec<ItemOutcome>, ResizeReport), RunError> {
+    log: &FailureLog,
+) -> Result<ResizeReport, RunError> {
     let threads = if config.schedule == Schedule::Sequential {
         1
     } else {
@@ -302,10 +318,17 @@ fn resize_items<'a>(
     progress.phase_started(Phase::Resize, count);
     let started = Instant::now();
     let busy = AtomicU64::new(0);
+    let (images, thumbnails, failed) = (
+        AtomicUsize::new(0),
+        AtomicUsize::new(0),
+        AtomicUsize::new(0),
+    );
+    let pixels = AtomicU64::new(0);
     let streak = WriteStreak::default();
-    let process = |thumbnailer: &mut Thumbnailer, item: Item| -> ItemOutcome {
+    let process = |thumbnailer: &mut Thumbnailer, item: Queued| {
+        // What was not started is neither done nor failed.
         if config.cancel.load(Ordering::Relaxed) || streak.stopped().is_some() {
-            return (item.order, None);
+            return;
         }
         let began = Instant::now();
         // A panic anywhere in one image's work is a bug, but it must cost only that image.
@@ -321,23 +344,28 @@ fn resize_items<'a>(
                 ))
             });
         streak.count(&result, &config.out_dir);
-        let result = result.map_err(|(failure, _)| failure);
         busy.fetch_add(began.elapsed().as_nanos() as u64, Ordering::Relaxed);
-        match &result {
+        match result {
             Ok(done) => {
+                images.fetch_add(1, Ordering::Relaxed);
+                thumbnails.fetch_add(done.thumbnails, Ordering::Relaxed);
+                pixels.fetch_add(done.pixels, Ordering::Relaxed);
                 progress.log(&format!(
                     "resized {} ({} thumbnails)",
                     item.job.input, done.thumbnails
                 ));
                 progress.item_finished(Phase::Resize, 0);
             }
-            Err(failure) => progress.item_failed(Phase::Resize, failure),
+            Err((failure, _)) => {
+                failed.fetch_add(1, Ordering::Relaxed);
+                progress.item_failed(Phase::Resize, &failure);
+                log.push(item.order, failure);
+            }
         }
-        (item.order, Some(result))
     };
-    let mut outcomes: Vec<ItemOutcome> = if config.schedule == Schedule::Sequential {
+    if config.schedule == Schedule::Sequential {
         let mut thumbnailer = Thumbnailer::new(config.spec.linear);
-        items.map(|item| process(&mut thumbnailer, item)).collect()
+        items.for_each(|item| process(&mut thumbnailer, item));
     } else {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
@@ -347,49 +375,33 @@ fn resize_items<'a>(
         pool.install(|| {
             items
                 .par_bridge()
-                .map_init(|| Thumbnailer::new(config.spec.linear), process)
-                .collect()
-        })
-    };
-    outcomes.sort_by_key(|(order, _)| *order);
+                .for_each_init(|| Thumbnailer::new(config.spec.linear), process)
+        });
+    }
     progress.phase_finished(Phase::Resize);
-    let resize = ResizeReport {
+    Ok(ResizeReport {
         seconds: started.elapsed(),
         busy_seconds: Duration::from_nanos(busy.into_inner()) / threads as u32,
         threads,
+        images: images.into_inner(),
+        thumbnails: thumbnails.into_inner(),
+        failed: failed.into_inner(),
+        megapixels: pixels.into_inner() as f64 / 1e6,
         stopped: streak.stopped(),
         ..ResizeReport::default()
-    };
-    Ok((outcomes, resize))
+    })
 }
 
-/// Counts the outcomes into the report.
-fn report(
+/// The report, with every failure of the run in list order.
+fn finish(
     config: &Config,
-    work: &Work,
+    skipped: usize,
     download: DownloadReport,
     mut resize: ResizeReport,
-    outcomes: Vec<ItemOutcome>,
-    mut failures: Vec<Failure>,
-) -> Report {
-    resize.skipped = work.skipped;
-    let mut pixels = 0u64;
-    for (_, outcome) in outcomes {
-        match outcome {
-            None => {}
-            Some(Ok(done)) => {
-                resize.images += 1;
-                resize.thumbnails += done.thumbnails;
-                pixels += done.pixels;
-            }
-            Some(Err(failure)) => {
-                resize.failed += 1;
-                failures.push(failure);
-            }
-        }
-    }
-    resize.megapixels = pixels as f64 / 1e6;
-    Report {
+    log: FailureLog,
+) -> Result<Report, RunError> {
+    resize.skipped = skipped;
+    Ok(Report {
         shard: config.shard,
         sequential: config.schedule == Schedule::Sequential,
         overlapped: config.schedule == Schedule::Overlapped,
@@ -397,6 +409,6 @@ fn report(
         total_seconds: Duration::ZERO,
         download,
         resize,
-        failures,
-    }
+        failures: log.finish().map_err(RunError::Spill)?,
+    })
 }

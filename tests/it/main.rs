@@ -14,4 +14,5 @@ mod prune;
 mod quality;
 mod resume;
 mod shard;
+mod streaming;
 mod util;
