@@ -11,14 +11,11 @@
 //! [`FailureLog`] that spills to disk. Memory stays the same for a thousand inputs or ten
 //! million.
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{mpsc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use rayon::prelude::*;
-
-use crate::catch;
 use crate::config::{Config, Schedule};
 use crate::download::{self, Fetcher};
 use crate::failure::{Failure, FailureLog, Stage};
@@ -26,15 +23,15 @@ use crate::output::{self, OutputError};
 use crate::plan::{Names, Planned};
 use crate::progress::{Phase, Progress};
 use crate::report::{DownloadReport, Report, ResizeReport};
-use crate::resize::Thumbnailer;
 use crate::safety::Fence;
 use crate::spill::Queue;
 use crate::status::{status, Status};
 
 mod item;
+mod phase_two;
 mod queued;
 
-use item::{thumbnails_for, WriteStreak};
+use phase_two::resize_items;
 pub(crate) use queued::Queued;
 
 #[derive(Debug, thiserror::Error)]
@@ -299,97 +296,6 @@ fn overlapped(config: &Config, progress: &dyn Progress, work: Work) -> Result<Re
     })?;
     let download = DownloadReport { cached, ..download };
     finish(config, skipped, download, resize, log)
-}
-
-/// Phase two over `items` as they come: on one thread with `--sequential`, else on the rayon
-/// pool, each thread taking the next item as it comes free and reusing its own `Resizer`.
-fn resize_items(
-    items: impl Iterator<Item = Queued> + Send,
-    count: usize,
-    config: &Config,
-    progress: &dyn Progress,
-    log: &FailureLog,
-) -> Result<ResizeReport, RunError> {
-    let threads = if config.schedule == Schedule::Sequential {
-        1
-    } else {
-        config.resize_threads
-    };
-    progress.phase_started(Phase::Resize, count);
-    let started = Instant::now();
-    let busy = AtomicU64::new(0);
-    let (images, thumbnails, failed) = (
-        AtomicUsize::new(0),
-        AtomicUsize::new(0),
-        AtomicUsize::new(0),
-    );
-    let pixels = AtomicU64::new(0);
-    let streak = WriteStreak::default();
-    let process = |thumbnailer: &mut Thumbnailer, item: Queued| {
-        // What was not started is neither done nor failed.
-        if config.cancel.load(Ordering::Relaxed) || streak.stopped().is_some() {
-            return;
-        }
-        let began = Instant::now();
-        // A panic anywhere in one image's work is a bug, but it must cost only that image.
-        let result =
-            catch::caught(|| thumbnails_for(&item, config, thumbnailer)).unwrap_or_else(|_| {
-                Err((
-                    Failure {
-                        input: item.job.input.clone(),
-                        stage: Stage::Resize,
-                        error: "internal error (a bug in thumbnail-maker; please report it)".into(),
-                    },
-                    None,
-                ))
-            });
-        streak.count(&result, &config.out_dir);
-        busy.fetch_add(began.elapsed().as_nanos() as u64, Ordering::Relaxed);
-        match result {
-            Ok(done) => {
-                images.fetch_add(1, Ordering::Relaxed);
-                thumbnails.fetch_add(done.thumbnails, Ordering::Relaxed);
-                pixels.fetch_add(done.pixels, Ordering::Relaxed);
-                progress.log(&format!(
-                    "resized {} ({} thumbnails)",
-                    item.job.input, done.thumbnails
-                ));
-                progress.item_finished(Phase::Resize, 0);
-            }
-            Err((failure, _)) => {
-                failed.fetch_add(1, Ordering::Relaxed);
-                progress.item_failed(Phase::Resize, &failure);
-                log.push(item.order, failure);
-            }
-        }
-    };
-    if config.schedule == Schedule::Sequential {
-        let mut thumbnailer = Thumbnailer::new(config.spec.linear);
-        items.for_each(|item| process(&mut thumbnailer, item));
-    } else {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .thread_name(|i| format!("resize-{i}"))
-            .build()
-            .map_err(|e| RunError::Pool(threads, e))?;
-        pool.install(|| {
-            items
-                .par_bridge()
-                .for_each_init(|| Thumbnailer::new(config.spec.linear), process)
-        });
-    }
-    progress.phase_finished(Phase::Resize);
-    Ok(ResizeReport {
-        seconds: started.elapsed(),
-        busy_seconds: Duration::from_nanos(busy.into_inner()) / threads as u32,
-        threads,
-        images: images.into_inner(),
-        thumbnails: thumbnails.into_inner(),
-        failed: failed.into_inner(),
-        megapixels: pixels.into_inner() as f64 / 1e6,
-        stopped: streak.stopped(),
-        ..ResizeReport::default()
-    })
 }
 
 /// The report, with every failure of the run in list order.
