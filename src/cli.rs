@@ -255,7 +255,8 @@ pub struct RunArgs {
     /// Log each item, naming the thread that handled it
     #[arg(short, long)]
     pub verbose: bool,
-    /// Also write log lines to FILE
+    /// Also write log lines to FILE, appended: re-running after a crash keeps the crashed
+    /// run's log
     #[arg(long, value_name = "FILE")]
     pub log_file: Option<PathBuf>,
 }

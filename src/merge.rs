@@ -62,6 +62,8 @@ pub struct PhaseTotals {
 
 #[derive(Debug, Default, Serialize)]
 pub struct Merged {
+    /// The schema, as in a run's report ([`crate::report::REPORT_VERSION`]).
+    pub version: u32,
     pub shards: Shards,
     pub download: PhaseTotals,
     pub resize: PhaseTotals,
@@ -92,7 +94,10 @@ pub fn merge_files(files: &[PathBuf]) -> Result<Merged, MergeError> {
 
 pub fn merge(reports: &[(&Path, Report)]) -> Result<Merged, MergeError> {
     let count_of = |r: &Report| r.shard.map_or(1, |s| s.count);
-    let mut merged = Merged::default();
+    let mut merged = Merged {
+        version: crate::report::REPORT_VERSION,
+        ..Merged::default()
+    };
     let Some((first_path, first)) = reports.first() else {
         return Ok(merged);
     };

@@ -62,8 +62,18 @@ pub struct ResizeReport {
     pub stopped: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// The report's schema: 1 is the one the README documents. Reports without the field were
+/// written before it existed, with the same fields otherwise, and read as version 1.
+pub const REPORT_VERSION: u32 = 1;
+
+fn report_version() -> u32 {
+    REPORT_VERSION
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
+    #[serde(default = "report_version")]
+    pub version: u32,
     /// The shard this run did, when it did one.
     pub shard: Option<Shard>,
     pub sequential: bool,
@@ -97,6 +107,22 @@ pub enum Outcome {
     AllDone,
     SomeFailed,
     Interrupted,
+}
+
+impl Default for Report {
+    fn default() -> Self {
+        Report {
+            version: REPORT_VERSION,
+            shard: None,
+            sequential: false,
+            overlapped: false,
+            interrupted: false,
+            total_seconds: Duration::ZERO,
+            download: DownloadReport::default(),
+            resize: ResizeReport::default(),
+            failures: Failures::default(),
+        }
+    }
 }
 
 impl Report {
@@ -231,6 +257,7 @@ mod tests {
 
     fn sample() -> Report {
         Report {
+            version: super::REPORT_VERSION,
             shard: None,
             sequential: false,
             overlapped: false,
@@ -280,6 +307,14 @@ mod tests {
         assert_eq!(v["resize"]["thumbnails"], 9);
         assert_eq!(v["failures"][0]["stage"], "download");
         assert_eq!(v["failures"][0]["input"], "http://x/a.jpg");
+        assert_eq!(v["version"], 1);
+        let mut old = v.clone();
+        old.as_object_mut().unwrap().remove("version");
+        let back: Report = serde_json::from_value(old).unwrap();
+        assert_eq!(
+            back.version, 1,
+            "reports from before the field read as version 1"
+        );
     }
 
     #[test]

@@ -98,12 +98,35 @@ pub fn run(run: &RunArgs, what: Inputs, env: &Env) -> Result<Outcome, CliError> 
             );
         }
         drop(spooled);
-        return Ok(Outcome::AllDone);
+        // Like the run it previews: unusable inputs make it exit 1.
+        return Ok(if plan.failed > 0 {
+            Outcome::SomeFailed
+        } else {
+            Outcome::AllDone
+        });
     }
     let log_file = match &run.log_file {
-        Some(path) => Some(File::create(path).map_err(|e| {
-            CliError::Usage(format!("cannot create log file {}: {e}", path.display()))
-        })?),
+        // Appended, not truncated: re-running after a crash is the documented recovery, and
+        // the crashed run's log is what tells what happened. Each run starts with a header.
+        Some(path) => {
+            let mut file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map_err(|e| {
+                    CliError::Usage(format!("cannot open log file {}: {e}", path.display()))
+                })?;
+            let _ = writeln!(
+                file,
+                "--- thumbnail-maker {}, process {}, started {} s after the Unix epoch ---",
+                env!("CARGO_PKG_VERSION"),
+                std::process::id(),
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs())
+            );
+            Some(file)
+        }
         None => None,
     };
     let console = Console::new(env.stderr_is_terminal, run.quiet, run.verbose, log_file);

@@ -308,6 +308,7 @@ fn finish(
 ) -> Result<Report, RunError> {
     resize.skipped = skipped;
     Ok(Report {
+        version: crate::report::REPORT_VERSION,
         shard: config.shard,
         sequential: config.schedule == Schedule::Sequential,
         overlapped: config.schedule == Schedule::Overlapped,

@@ -402,3 +402,36 @@ fn decoding_from_a_file_and_from_memory_make_the_same_thumbnails() {
         }
     }
 }
+
+#[test]
+fn the_log_file_is_appended_to_and_reports_carry_their_schema_version() {
+    let dir = tempfile::tempdir().unwrap();
+    write_samples(&dir.path().join("samples"));
+    for _ in 0..2 {
+        let mut cmd = tm(dir.path());
+        cmd.args([
+            "samples/wine.jpg",
+            "missing.jpg",
+            "-v",
+            "--log-file",
+            "run.log",
+        ]);
+        let run = run_json(cmd);
+        assert_eq!(run.status, 1);
+        assert_eq!(run.json["version"], 1);
+    }
+    let log = std::fs::read_to_string(dir.path().join("run.log")).unwrap();
+    assert_eq!(
+        log.matches("--- thumbnail-maker ").count(),
+        2,
+        "one header per run, the first run's lines kept:\n{log}"
+    );
+    assert_eq!(log.matches("missing.jpg: input failed").count(), 2, "{log}");
+    let merged = tm_bare(dir.path())
+        .args(["report", "merge", "--json"])
+        .arg(fixture("report-16f2dd8-shard-2of3.json"))
+        .output()
+        .unwrap();
+    let merged: serde_json::Value = serde_json::from_slice(&merged.stdout).unwrap();
+    assert_eq!(merged["version"], 1);
+}

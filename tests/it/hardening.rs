@@ -469,7 +469,10 @@ fn item_15_every_exit_path_with_json_prints_json() {
 
     std::fs::write(d.join("a.jpg"), sample("wine.jpg")).unwrap();
     let (status, v) = json_of(&["a.jpg", "missing.jpg", "--dry-run"]);
-    assert_eq!(status, 0);
+    assert_eq!(
+        status, 1,
+        "an unusable input makes the dry run exit 1, as the run would"
+    );
     assert_eq!(
         (v["inputs"].as_u64(), v["failed"].as_u64()),
         (Some(1), Some(1))
@@ -477,6 +480,8 @@ fn item_15_every_exit_path_with_json_prints_json() {
     assert_eq!(v["items"][0]["status"], "todo");
     assert_eq!(v["items"][0]["thumbnails"].as_array().unwrap().len(), 3);
     assert_eq!(v["items"][1]["status"], "error");
+    let (status, _) = json_of(&["a.jpg", "--dry-run"]);
+    assert_eq!(status, 0, "all usable: 0");
 }
 
 #[test]

@@ -42,11 +42,14 @@ pub fn tm(dir: &Path) -> Command {
 pub fn tm_bare(dir: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_thumbnail-maker"));
     cmd.current_dir(dir)
-        // The tests' loopback traffic must never go through a proxy from the environment.
+        // The tests' loopback traffic must never go through a proxy from the environment, for
+        // people behind one too.
         .env_remove("http_proxy")
         .env_remove("HTTP_PROXY")
         .env_remove("ALL_PROXY")
-        .env_remove("all_proxy");
+        .env_remove("all_proxy")
+        .env_remove("HTTPS_PROXY")
+        .env_remove("https_proxy");
     cmd
 }
 
