@@ -172,7 +172,7 @@ pub struct RunArgs {
     #[arg(short = 'd', long, value_name = "N", default_value_t = config::DEFAULT_DOWNLOAD_THREADS, value_parser = clap::value_parser!(u16).range(1..=MAX_DOWNLOAD_THREADS))]
     pub download_threads: u16,
     /// Resize threads [default: all cores]
-    #[arg(short = 't', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=MAX_DOWNLOAD_THREADS))]
+    #[arg(short = 't', visible_short_alias = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=MAX_DOWNLOAD_THREADS))]
     pub resize_threads: Option<u16>,
     /// One download at a time, resizing on one thread: the baseline to compare with
     #[arg(long)]
@@ -215,8 +215,9 @@ pub struct RunArgs {
     /// Refuse images with more pixels than this, checked from the header before decoding
     #[arg(long, value_name = "PIXELS", default_value_t = DEFAULT_MAX_PIXELS, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_pixels: u64,
-    /// Refuse downloads larger than this many bytes
-    #[arg(long, value_name = "BYTES", default_value_t = download::DEFAULT_MAX_BYTES, value_parser = clap::value_parser!(u64).range(1..))]
+    /// Refuse downloads larger than this: bytes, or with a unit (500K, 100MiB, 2G; K/M/G are
+    /// 1000s, KiB/MiB/GiB 1024s)
+    #[arg(long, value_name = "SIZE", default_value_t = download::DEFAULT_MAX_BYTES, value_parser = parse_bytes)]
     pub max_bytes: u64,
     /// Resize each image as soon as its download lands, while the other downloads go on
     #[arg(long, conflicts_with = "sequential")]
@@ -237,14 +238,14 @@ pub struct RunArgs {
     /// Also write the JSON report to FILE (atomically), for `report merge`
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
-    /// Seconds to wait for a connection
-    #[arg(long, value_name = "SECS", default_value_t = download::DEFAULT_CONNECT_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..=MAX_TIMEOUT_SECS))]
+    /// How long to wait for a connection (seconds, or 30s, 2m, 1h)
+    #[arg(long, value_name = "TIME", default_value_t = download::DEFAULT_CONNECT_TIMEOUT_SECS, value_parser = parse_secs)]
     pub connect_timeout: u64,
-    /// Seconds a single read may wait for data
-    #[arg(long, value_name = "SECS", default_value_t = download::DEFAULT_READ_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..=MAX_TIMEOUT_SECS))]
+    /// How long a single read may wait for data (seconds, or 30s, 2m, 1h)
+    #[arg(long, value_name = "TIME", default_value_t = download::DEFAULT_READ_TIMEOUT_SECS, value_parser = parse_secs)]
     pub read_timeout: u64,
-    /// Seconds one whole request may take, body included
-    #[arg(long, value_name = "SECS", default_value_t = download::DEFAULT_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..=MAX_TIMEOUT_SECS))]
+    /// How long one whole request may take, body included (seconds, or 90s, 2m, 1h)
+    #[arg(long, value_name = "TIME", default_value_t = download::DEFAULT_TIMEOUT_SECS, value_parser = parse_secs)]
     pub timeout: u64,
     /// Print the run report as JSON on stdout
     #[arg(long)]
@@ -317,6 +318,72 @@ fn parse_colour(text: &str) -> Result<Colour, String> {
     Ok(Colour([byte(0)?, byte(2)?, byte(4)?]))
 }
 
+/// A duration in whole seconds: a plain number is seconds, as before; `s`, `m`, `h` and `d`
+/// name the unit. Bounded to 1 s .. 1 day, as the HTTP client needs.
+fn parse_secs(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let scale = match unit.trim() {
+        "" | "s" | "sec" => 1,
+        "m" | "min" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        other => {
+            return Err(format!(
+                "'{text}': unknown unit '{other}' (use a number of seconds, or s, m, h, d: 30s, 2m)"
+            ))
+        }
+    };
+    let secs = number
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(scale))
+        .ok_or_else(|| format!("'{text}' is not a duration (examples: 30, 30s, 2m, 1h)"))?;
+    if !(1..=MAX_TIMEOUT_SECS).contains(&secs) {
+        return Err(format!("{secs} s is outside 1 s to 1 day (1d)"));
+    }
+    Ok(secs)
+}
+
+/// A size in bytes: a plain number, or with a unit (`K`/`KB` 1000, `KiB` 1024, and so on up to
+/// `T`/`TiB`), as curl's and du's users write them.
+fn parse_bytes(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let scale: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1000,
+        "m" | "mb" => 1000u64.pow(2),
+        "g" | "gb" => 1000u64.pow(3),
+        "t" | "tb" => 1000u64.pow(4),
+        "kib" => 1 << 10,
+        "mib" => 1 << 20,
+        "gib" => 1 << 30,
+        "tib" => 1 << 40,
+        other => {
+            return Err(format!(
+                "'{text}': unknown unit '{other}' (use bytes, or K, M, G, KiB, MiB, GiB: 100MiB)"
+            ))
+        }
+    };
+    let number: f64 = number
+        .parse()
+        .map_err(|_| format!("'{text}' is not a size (examples: 500000, 500K, 100MiB)"))?;
+    let bytes = number * scale as f64;
+    if !(1.0..=u64::MAX as f64 / 2.0).contains(&bytes) || bytes.fract() != 0.0 {
+        return Err(format!(
+            "'{text}' is not a whole number of bytes of at least 1"
+        ));
+    }
+    Ok(bytes as u64)
+}
+
 fn parse_margin(text: &str) -> Result<f32, String> {
     match text.parse::<f32>() {
         Ok(x) if (0.5..=16.0).contains(&x) => Ok(x),
@@ -359,6 +426,35 @@ impl FormatArg {
             FormatArg::Webp => Some(OutputFormat::WebP),
             FormatArg::Avif => Some(OutputFormat::Avif),
         }
+    }
+}
+
+#[cfg(test)]
+mod unit_tests {
+    use super::{parse_bytes, parse_secs};
+
+    #[test]
+    fn durations_and_sizes_take_units_and_plain_numbers() {
+        assert_eq!(parse_secs("30"), Ok(30));
+        assert_eq!(parse_secs("2m"), Ok(120));
+        assert_eq!(parse_secs("1h"), Ok(3600));
+        assert_eq!(parse_secs("1d"), Ok(86_400));
+        assert!(parse_secs("0").is_err());
+        assert!(parse_secs("2d").unwrap_err().contains("1 day"));
+        assert!(parse_secs("500ms")
+            .unwrap_err()
+            .contains("unknown unit 'ms'"));
+        assert!(parse_secs("18446744073709551615m").is_err());
+        assert_eq!(parse_bytes("100"), Ok(100));
+        assert_eq!(parse_bytes("500K"), Ok(500_000));
+        assert_eq!(parse_bytes("100MiB"), Ok(100 << 20));
+        assert_eq!(parse_bytes("1.5GiB"), Ok(3 << 29));
+        assert_eq!(parse_bytes("2gb"), Ok(2_000_000_000));
+        assert!(parse_bytes("0").is_err());
+        assert!(parse_bytes("1.5").is_err());
+        assert!(parse_bytes("10 parsecs")
+            .unwrap_err()
+            .contains("unknown unit"));
     }
 }
 

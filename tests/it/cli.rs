@@ -435,3 +435,45 @@ fn the_log_file_is_appended_to_and_reports_carry_their_schema_version() {
     let merged: serde_json::Value = serde_json::from_slice(&merged.stdout).unwrap();
     assert_eq!(merged["version"], 1);
 }
+
+#[test]
+fn sizes_and_durations_take_units_and_j_sets_the_resize_threads() {
+    let server = serve(
+        vec![("/a.jpg", Route::file("a.jpg", sample("wine.jpg")))],
+        Duration::ZERO,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = tm(dir.path());
+    cmd.arg(server.url("/a.jpg")).args([
+        "--max-bytes",
+        "1KiB",
+        "--timeout",
+        "2m",
+        "--retries",
+        "0",
+    ]);
+    let run = run_json(cmd);
+    assert_eq!(run.status, 1);
+    let error = run.json["failures"][0]["error"].as_str().unwrap();
+    assert!(error.contains("limit of 1024 bytes"), "{error}");
+
+    let mut cmd = tm(dir.path());
+    cmd.arg(server.url("/a.jpg")).args([
+        "--max-bytes",
+        "10MB",
+        "--connect-timeout",
+        "1m",
+        "-j",
+        "1",
+    ]);
+    let run = run_ok(cmd);
+    assert_eq!(run.json["resize"]["threads"], 1);
+
+    let refused = tm(dir.path())
+        .arg(server.url("/a.jpg"))
+        .args(["--read-timeout", "2d"])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("outside 1 s to 1 day"));
+}
