@@ -238,6 +238,13 @@ pub struct RunArgs {
     /// Also write the JSON report to FILE (atomically), for `report merge`
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+    /// Send this header with every request (repeatable), as curl's -H; Authorization and
+    /// Cookie go only to each input's own host, not to hosts it redirects to
+    #[arg(short = 'H', long = "header", value_name = "'NAME: VALUE'", value_parser = parse_header)]
+    pub headers: Vec<(String, String)>,
+    /// The User-Agent header [default: thumbnail-maker/VERSION]
+    #[arg(long, value_name = "TEXT", value_parser = parse_user_agent)]
+    pub user_agent: Option<String>,
     /// How long to wait for a connection (seconds, or 30s, 2m, 1h)
     #[arg(long, value_name = "TIME", default_value_t = download::DEFAULT_CONNECT_TIMEOUT_SECS, value_parser = parse_secs)]
     pub connect_timeout: u64,
@@ -316,6 +323,24 @@ fn parse_colour(text: &str) -> Result<Colour, String> {
     }
     let byte = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).map_err(|_| err());
     Ok(Colour([byte(0)?, byte(2)?, byte(4)?]))
+}
+
+/// `Name: value`, as curl takes it; both parts checked as HTTP allows them, so a bad header
+/// is a usage error before any request.
+fn parse_header(text: &str) -> Result<(String, String), String> {
+    let (name, value) = text
+        .split_once(':')
+        .ok_or_else(|| format!("'{text}' is not a header: write it as 'Name: value'"))?;
+    let (name, value) = (name.trim(), value.trim());
+    ureq::http::HeaderName::from_bytes(name.as_bytes())
+        .map_err(|_| format!("'{name}' is not a valid header name"))?;
+    ureq::http::HeaderValue::from_str(value)
+        .map_err(|_| format!("the value of header '{name}' has characters HTTP does not allow"))?;
+    Ok((name.to_string(), value.to_string()))
+}
+
+fn parse_user_agent(text: &str) -> Result<String, String> {
+    parse_header(&format!("User-Agent: {text}")).map(|(_, value)| value)
 }
 
 /// A duration in whole seconds: a plain number is seconds, as before; `s`, `m`, `h` and `d`

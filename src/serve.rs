@@ -95,6 +95,8 @@ struct Stats {
     peak: AtomicUsize,
     requests: AtomicUsize,
     hits: Mutex<HashMap<String, usize>>,
+    /// The header lines of the last request for each path, as received.
+    heads: Mutex<HashMap<String, Vec<String>>>,
 }
 
 /// Connections the kernel may queue before `accept`: Linux's own default ceiling (somaxconn).
@@ -159,6 +161,12 @@ impl Server {
     }
 
     /// How many times `path` was requested.
+    /// The header lines (`Name: value`) of the last request for `path`.
+    pub fn request_headers(&self, path: &str) -> Vec<String> {
+        let heads = self.stats.heads.lock().expect("stats lock");
+        heads.get(path).cloned().unwrap_or_default()
+    }
+
     pub fn hits(&self, path: &str) -> usize {
         let hits = self.stats.hits.lock().expect("stats lock");
         hits.get(path).copied().unwrap_or(0)
@@ -189,13 +197,15 @@ fn handle(
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut request_line = String::new();
     reader.read_line(&mut request_line)?;
-    // Drain the headers; nothing in them changes the answer.
+    // Read the headers; nothing in them changes the answer, but tests ask what was sent.
+    let mut head = Vec::new();
     let mut line = String::new();
     loop {
         line.clear();
         if reader.read_line(&mut line)? == 0 || line == "\r\n" || line == "\n" {
             break;
         }
+        head.push(line.trim_end().to_string());
     }
     let mut parts = request_line.split_whitespace();
     let (Some(method), Some(path)) = (parts.next(), parts.next()) else {
@@ -204,6 +214,11 @@ fn handle(
     let path = path.to_string();
 
     stats.requests.fetch_add(1, Ordering::SeqCst);
+    stats
+        .heads
+        .lock()
+        .expect("stats lock")
+        .insert(path.clone(), head);
     let hit = {
         let mut hits = stats.hits.lock().expect("stats lock");
         let count = hits.entry(path.clone()).or_default();

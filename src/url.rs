@@ -123,6 +123,18 @@ pub fn redact(url: &str) -> Cow<'_, str> {
     }
 }
 
+/// Whether `a` and `b` name the same scheme, host and port: credentials given for one (an
+/// `Authorization` or `Cookie` header) are not sent to the other after a redirect, as curl
+/// does.
+pub fn same_origin(a: &str, b: &str) -> bool {
+    match (split(a), split(b)) {
+        (Ok(a), Ok(b)) => {
+            a.scheme.eq_ignore_ascii_case(b.scheme) && a.host_port.eq_ignore_ascii_case(b.host_port)
+        }
+        _ => false,
+    }
+}
+
 /// Where a redirect from `base` to `location` (a `Location` header) leads, checked like any
 /// URL: other schemes (`file:`, `ftp:`, `data:`) are refused, never requested as a path.
 pub fn resolve(base: &str, location: &str) -> Result<String, UrlError> {

@@ -209,6 +209,10 @@ pub fn config_from(run: &RunArgs, inputs: InputSource, cores: usize) -> Result<C
     config.net.connect_timeout = Duration::from_secs(run.connect_timeout);
     config.net.read_timeout = Duration::from_secs(run.read_timeout);
     config.net.request_timeout = Duration::from_secs(run.timeout);
+    config.net.headers = run.headers.clone();
+    if let Some(agent) = &run.user_agent {
+        config.net.user_agent = agent.clone();
+    }
     Ok(config)
 }
 

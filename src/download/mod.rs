@@ -37,6 +37,11 @@ pub struct NetOptions {
     pub retries: u32,
     /// The longest `Retry-After` we wait for; a server asking for more gets this much.
     pub max_retry_after: Duration,
+    /// Extra request headers (`-H 'Name: value'`), sent with every request; those that carry
+    /// credentials (`Authorization`, `Cookie`) only to the input's own scheme, host and port.
+    pub headers: Vec<(String, String)>,
+    /// The `User-Agent` header.
+    pub user_agent: String,
     /// Honour `http_proxy`, `https_proxy`, `ALL_PROXY` and `NO_PROXY`. Off for `demo` and the
     /// benchmarks, whose loopback traffic must never leave the machine through a proxy.
     pub env_proxy: bool,
@@ -49,6 +54,8 @@ pub const DEFAULT_READ_TIMEOUT_SECS: u64 = 30;
 pub const DEFAULT_TIMEOUT_SECS: u64 = 120;
 pub const DEFAULT_MAX_BYTES: u64 = 100 * 1024 * 1024;
 pub const DEFAULT_RETRIES: u32 = 3;
+/// The tool and its version, so a server's operator knows who is asking.
+pub const DEFAULT_USER_AGENT: &str = concat!("thumbnail-maker/", env!("CARGO_PKG_VERSION"));
 
 impl Default for NetOptions {
     fn default() -> Self {
@@ -59,6 +66,8 @@ impl Default for NetOptions {
             max_bytes: DEFAULT_MAX_BYTES,
             retries: DEFAULT_RETRIES,
             max_retry_after: Duration::from_secs(30),
+            headers: Vec::new(),
+            user_agent: DEFAULT_USER_AGENT.to_string(),
             env_proxy: true,
         }
     }
@@ -142,6 +151,7 @@ pub struct Task {
 
 pub struct Fetcher {
     agent: Agent,
+    headers: Vec<(String, String)>,
     max_bytes: u64,
     retries: u32,
     max_retry_after: Duration,
@@ -163,7 +173,7 @@ impl Fetcher {
             // an input: ureq turned `Location: file:///etc/passwd` into a request for the path
             // `/file:///etc/passwd` on the same host.
             .max_redirects(0)
-            .user_agent(concat!("thumbnail-maker/", env!("CARGO_PKG_VERSION")))
+            .user_agent(options.user_agent.clone())
             // Per connection, and -d allows thousands: ureq's 128 KiB each way was 600 MB at
             // -d 2000. Responses are read through the input buffer (which also holds the
             // headers, capped at 64 KiB by ureq); requests are a few hundred bytes.
@@ -172,6 +182,7 @@ impl Fetcher {
             .build();
         Fetcher {
             agent: Agent::with_parts(config, DefaultConnector::new(), LiteralsFirst::default()),
+            headers: options.headers.clone(),
             max_bytes: options.max_bytes,
             retries: options.retries,
             max_retry_after: options.max_retry_after,
@@ -209,12 +220,17 @@ impl Fetcher {
     fn fetch_once(&self, url: &str, dest: &Path) -> Result<u64, DownloadError> {
         let mut url = url.to_string();
         let mut redirects = 0;
+        let origin = url.clone();
         let mut response = loop {
-            let response = self
-                .agent
-                .get(&url)
-                .call()
-                .map_err(DownloadError::Transport)?;
+            let mut request = self.agent.get(&url);
+            for (name, value) in &self.headers {
+                let credential = ["authorization", "cookie", "proxy-authorization"]
+                    .contains(&name.to_ascii_lowercase().as_str());
+                if !credential || crate::url::same_origin(&origin, &url) {
+                    request = request.header(name, value);
+                }
+            }
+            let response = request.call().map_err(DownloadError::Transport)?;
             let status = response.status().as_u16();
             let location = response
                 .headers()

@@ -477,3 +477,66 @@ fn sizes_and_durations_take_units_and_j_sets_the_resize_threads() {
     assert_eq!(refused.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("outside 1 s to 1 day"));
 }
+
+#[test]
+fn headers_and_the_user_agent_are_sent_and_credentials_stay_with_their_host() {
+    // Two servers: two origins. The first redirects to the second.
+    let other = serve(
+        vec![("/b.jpg", Route::file("b.jpg", sample("wine.jpg")))],
+        Duration::ZERO,
+    );
+    let first = serve(
+        vec![
+            ("/a.jpg", Route::file("a.jpg", sample("seeding.jpg"))),
+            (
+                "/moved.jpg",
+                Route::status(302, vec![("Location", other.url("/b.jpg"))]),
+            ),
+        ],
+        Duration::ZERO,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = tm(dir.path());
+    cmd.args([first.url("/a.jpg"), first.url("/moved.jpg")])
+        .args(["-H", "X-Gallery: 42", "-H", "Authorization: Bearer s3cret"])
+        .args(["--user-agent", "gallery-bot/2"]);
+    run_ok(cmd);
+    let sent = first.request_headers("/a.jpg");
+    for expected in [
+        "x-gallery: 42",
+        "authorization: bearer s3cret",
+        "user-agent: gallery-bot/2",
+    ] {
+        assert!(
+            sent.iter().any(|h| h.eq_ignore_ascii_case(expected)),
+            "{expected} not in {sent:?}"
+        );
+    }
+    let redirected = other.request_headers("/b.jpg");
+    assert!(redirected
+        .iter()
+        .any(|h| h.eq_ignore_ascii_case("x-gallery: 42")));
+    assert!(
+        !redirected
+            .iter()
+            .any(|h| h.to_ascii_lowercase().starts_with("authorization")),
+        "credentials followed a redirect to another host: {redirected:?}"
+    );
+
+    let mut plain = tm(dir.path());
+    plain.arg(first.url("/a.jpg")).arg("--force");
+    run_ok(plain);
+    let sent = first.request_headers("/a.jpg");
+    let agent = format!("user-agent: thumbnail-maker/{}", env!("CARGO_PKG_VERSION"));
+    assert!(
+        sent.iter().any(|h| h.to_ascii_lowercase() == agent),
+        "{sent:?}"
+    );
+
+    let bad = tm(dir.path())
+        .args([&first.url("/a.jpg"), "-H", "no colon here"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("'Name: value'"));
+}
