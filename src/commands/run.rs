@@ -29,6 +29,14 @@ pub fn run(run: &RunArgs, what: Inputs, env: &Env) -> Result<Outcome, CliError> 
                 .into(),
         ));
     }
+    // `thumbnail-maker benchh` is a typo, not an image called benchh.
+    for arg in args {
+        if let Some(command) = meant_subcommand(arg) {
+            return Err(CliError::Usage(format!(
+                "'{arg}' is neither a file nor a URL; did you mean the subcommand `{command}`?"
+            )));
+        }
+    }
     // stdin can be read only once and planning reads the list twice: keep a copy on disk.
     let mut spooled = None;
     let list = match list_arg {
@@ -158,6 +166,41 @@ pub fn run(run: &RunArgs, what: Inputs, env: &Env) -> Result<Outcome, CliError> 
     Ok(report.outcome())
 }
 
+/// The subcommand `arg` is a near miss of (one or two letters off), when `arg` is a bare word
+/// that names nothing on disk.
+fn meant_subcommand(arg: &str) -> Option<String> {
+    let bare = !arg.is_empty() && arg.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if !bare || Path::new(arg).exists() {
+        return None;
+    }
+    let command = <crate::cli::Cli as clap::CommandFactory>::command();
+    let names: Vec<String> = command
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .collect();
+    names
+        .into_iter()
+        .find(|name| edit_distance(&arg.to_ascii_lowercase(), name) <= 2)
+}
+
+/// Levenshtein distance, for a handful of short words.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
 /// The validated settings of a run: every rule between options is checked here (and tested
 /// below), so `Config` holds no contradiction. `cores` is the machine's, read at the edge.
 pub fn config_from(run: &RunArgs, inputs: InputSource, cores: usize) -> Result<Config, String> {
@@ -274,6 +317,17 @@ mod tests {
             "AVIF thumbnails cannot carry a profile",
         );
         assert!(config(&["--keep-icc", "-f", "webp"]).is_ok());
+    }
+
+    #[test]
+    fn a_near_miss_of_a_subcommand_is_caught() {
+        use super::meant_subcommand;
+        assert_eq!(meant_subcommand("benchh").as_deref(), Some("bench"));
+        assert_eq!(meant_subcommand("dmeo").as_deref(), Some("demo"));
+        assert_eq!(meant_subcommand("reprot").as_deref(), Some("report"));
+        assert_eq!(meant_subcommand("photo.jpg"), None, "not a bare word");
+        assert_eq!(meant_subcommand("holiday"), None, "too far from any");
+        assert_eq!(meant_subcommand("src"), None, "exists on disk");
     }
 
     #[test]

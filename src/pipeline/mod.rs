@@ -86,16 +86,27 @@ fn prepare(config: &Config, progress: &dyn Progress) -> Result<Work, RunError> {
     if names.distinct == 0 && names.failed == 0 {
         return Err(RunError::NoInputs);
     }
-    output::ensure_dir(&config.out_dir).map_err(|e| RunError::Folder("output", e))?;
+    // Nothing usable (every input missing or malformed): no folder is created for a run that
+    // can write nothing; its few records go to the system's temporary folder.
+    let spill_dir = if names.distinct == 0 {
+        std::env::temp_dir()
+    } else {
+        output::ensure_dir(&config.out_dir).map_err(|e| RunError::Folder("output", e))?;
+        config.out_dir.clone()
+    };
     // A killed run leaves temporary files behind; they are never mistaken for results, but
     // they are clutter.
-    let mut stale = output::remove_stale_temps(&config.out_dir);
+    let mut stale = if names.distinct == 0 {
+        0
+    } else {
+        output::remove_stale_temps(&config.out_dir)
+    };
 
     // A re-run does only what is missing (decided by `status`, as for the dry run).
     let mut work = Work {
-        fetch: Queue::new(&config.out_dir).map_err(RunError::Spill)?,
-        ready: Queue::new(&config.out_dir).map_err(RunError::Spill)?,
-        log: FailureLog::new(&config.out_dir),
+        fetch: Queue::new(&spill_dir).map_err(RunError::Spill)?,
+        ready: Queue::new(&spill_dir).map_err(RunError::Spill)?,
+        log: FailureLog::new(&spill_dir),
         skipped: 0,
         cached: 0,
     };

@@ -540,3 +540,25 @@ fn headers_and_the_user_agent_are_sent_and_credentials_stay_with_their_host() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("'Name: value'"));
 }
+
+#[test]
+fn a_mistyped_subcommand_is_named_and_a_run_with_nothing_usable_creates_no_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let typo = tm_bare(dir.path()).arg("benchh").output().unwrap();
+    assert_eq!(typo.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&typo.stderr).contains("did you mean the subcommand `bench`?"),
+        "{}",
+        String::from_utf8_lossy(&typo.stderr)
+    );
+    let mut missing = tm(dir.path());
+    missing.args(["missing.jpg", "gone/photo.png"]);
+    let run = run_json(missing);
+    assert_eq!(run.status, 1);
+    assert_eq!(run.json["failures"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "no outgoing or incoming folder for a run that could write nothing"
+    );
+}
