@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
 
 use crate::decode::{DEFAULT_MAX_PIXELS, DEFAULT_SHRINK_MARGIN};
 use crate::output::{NameTemplate, OutputFormat};
@@ -32,13 +32,26 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
     /// URLs (http, https), image files, or folders of images
-    #[arg(value_name = "INPUT")]
+    #[arg(value_name = "INPUT", value_hint = ValueHint::AnyPath)]
     pub inputs: Vec<String>,
     /// Read inputs from FILE, one per line ('-' for stdin; blank lines and # comments skipped)
-    #[arg(short = 'i', long, value_name = "FILE")]
+    #[arg(short = 'i', long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub input_list: Option<PathBuf>,
     #[command(flatten)]
     pub run: RunArgs,
+    /// Print shell completions (complete-bash, complete-zsh, complete-fish) or the man page
+    /// (man) and exit
+    #[arg(long, value_name = "KIND", exclusive = true)]
+    pub generate: Option<Generate>,
+}
+
+/// What `--generate` prints. A flag, not a subcommand, so no input can be mistaken for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Generate {
+    CompleteBash,
+    CompleteZsh,
+    CompleteFish,
+    Man,
 }
 
 impl Cli {
@@ -71,7 +84,7 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct BenchArgs {
     /// URLs, files or folders [default: the bundled samples, served on 127.0.0.1]
-    #[arg(value_name = "INPUT")]
+    #[arg(value_name = "INPUT", value_hint = ValueHint::AnyPath)]
     pub inputs: Vec<String>,
     /// Delay per request of the embedded server, in milliseconds
     #[arg(long, value_name = "MS", default_value_t = 100)]
@@ -152,10 +165,10 @@ pub struct DemoArgs {
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Folder for thumbnails
-    #[arg(short = 'o', long, value_name = "DIR", default_value = config::DEFAULT_OUT_DIR)]
+    #[arg(short = 'o', long, value_name = "DIR", value_hint = ValueHint::DirPath, default_value = config::DEFAULT_OUT_DIR)]
     pub out_dir: PathBuf,
     /// Folder for downloaded originals
-    #[arg(long, value_name = "DIR", default_value = config::DEFAULT_INCOMING_DIR)]
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath, default_value = config::DEFAULT_INCOMING_DIR)]
     pub incoming: PathBuf,
     /// Thumbnail sizes, comma-separated: 200 (width), x150 (height), 200x150 (fit inside the
     /// box; with --crop, fill it). The aspect ratio is always kept
@@ -236,7 +249,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub dry_run: bool,
     /// Also write the JSON report to FILE (atomically), for `report merge`
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub report: Option<PathBuf>,
     /// Send this header with every request (repeatable), as curl's -H; Authorization and
     /// Cookie go only to each input's own host, not to hosts it redirects to
@@ -265,7 +278,7 @@ pub struct RunArgs {
     pub verbose: bool,
     /// Also write log lines to FILE, appended: re-running after a crash keeps the crashed
     /// run's log
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub log_file: Option<PathBuf>,
 }
 

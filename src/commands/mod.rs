@@ -11,6 +11,7 @@ use crate::cli::{Cli, Command, ReportAction, ReportArgs};
 use crate::report::Outcome;
 
 mod bench;
+mod generate;
 mod merge;
 mod run;
 mod serve;
@@ -36,6 +37,15 @@ pub enum CliError {
 
 /// Runs what the command line asks for and prints its report.
 pub fn execute(cli: Cli, env: &Env) -> Result<Outcome, CliError> {
+    if let Some(kind) = cli.generate {
+        return match generate::generate(kind, &mut std::io::stdout().lock()) {
+            // `--generate man | head` is not an error.
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(CliError::Fatal(
+                anyhow::Error::new(e).context("cannot write it"),
+            )),
+            _ => Ok(Outcome::AllDone),
+        };
+    }
     match &cli.command {
         Some(Command::Demo(demo)) => {
             let latency = Duration::from_millis(demo.latency);

@@ -562,3 +562,58 @@ fn a_mistyped_subcommand_is_named_and_a_run_with_nothing_usable_creates_no_folde
         "no outgoing or incoming folder for a run that could write nothing"
     );
 }
+
+#[test]
+fn bash_completes_options_from_the_generated_script_and_the_man_page_lists_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = r#"
+source <("$TM" --generate complete-bash)
+function=$(complete -p thumbnail-maker | sed 's/.*-F \([^ ]*\).*/\1/')
+COMP_WORDS=(thumbnail-maker --sh); COMP_CWORD=1
+COMP_LINE="thumbnail-maker --sh"; COMP_POINT=${#COMP_LINE}
+"$function" thumbnail-maker --sh thumbnail-maker
+printf '%s\n' "${COMPREPLY[@]}"
+"#;
+    let output = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(script)
+        .env("TM", env!("CARGO_BIN_EXE_thumbnail-maker"))
+        .current_dir(dir.path())
+        .output()
+        .expect("bash runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let mut offered: Vec<&str> = stdout.lines().collect();
+    offered.sort_unstable();
+    assert_eq!(
+        offered,
+        ["--shard", "--shrink-margin"],
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for (kind, says) in [
+        ("complete-zsh", "#compdef thumbnail-maker"),
+        ("complete-fish", "complete -c thumbnail-maker"),
+        ("man", ".TH thumbnail-maker 1"),
+    ] {
+        let out = tm_bare(dir.path())
+            .args(["--generate", kind])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{kind}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains(says),
+            "{kind}: {}",
+            &text[..text.len().min(200)]
+        );
+        assert!(
+            text.contains("shrink-margin") || text.contains("shrink\\-margin"),
+            "{kind}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "no folder made"
+    );
+}
