@@ -32,16 +32,21 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
     /// URLs (http, https), image files, or folders of images
-    #[arg(value_name = "INPUT", value_hint = ValueHint::AnyPath)]
+    #[arg(help_heading = "Input", value_name = "INPUT", value_hint = ValueHint::AnyPath)]
     pub inputs: Vec<String>,
     /// Read inputs from FILE, one per line ('-' for stdin; blank lines and # comments skipped)
-    #[arg(short = 'i', long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    #[arg(help_heading = "Input", short = 'i', long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub input_list: Option<PathBuf>,
     #[command(flatten)]
     pub run: RunArgs,
     /// Print shell completions (complete-bash, complete-zsh, complete-fish) or the man page
     /// (man) and exit
-    #[arg(long, value_name = "KIND", exclusive = true)]
+    #[arg(
+        help_heading = "Reporting",
+        long,
+        value_name = "KIND",
+        exclusive = true
+    )]
     pub generate: Option<Generate>,
 }
 
@@ -84,7 +89,7 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct BenchArgs {
     /// URLs, files or folders [default: the bundled samples, served on 127.0.0.1]
-    #[arg(value_name = "INPUT", value_hint = ValueHint::AnyPath)]
+    #[arg(help_heading = "Input", value_name = "INPUT", value_hint = ValueHint::AnyPath)]
     pub inputs: Vec<String>,
     /// Delay per request of the embedded server, in milliseconds
     #[arg(long, value_name = "MS", default_value_t = 100)]
@@ -165,120 +170,142 @@ pub struct DemoArgs {
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Folder for thumbnails
-    #[arg(short = 'o', long, value_name = "DIR", value_hint = ValueHint::DirPath, default_value = config::DEFAULT_OUT_DIR)]
+    #[arg(help_heading = "Output", short = 'o', long, value_name = "DIR", value_hint = ValueHint::DirPath, default_value = config::DEFAULT_OUT_DIR)]
     pub out_dir: PathBuf,
     /// Folder for downloaded originals
-    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath, default_value = config::DEFAULT_INCOMING_DIR)]
+    #[arg(help_heading = "Output", long, value_name = "DIR", value_hint = ValueHint::DirPath, default_value = config::DEFAULT_INCOMING_DIR)]
     pub incoming: PathBuf,
     /// Thumbnail sizes, comma-separated: 200 (width), x150 (height), 200x150 (fit inside the
     /// box; with --crop, fill it). The aspect ratio is always kept
-    #[arg(short = 's', long, value_name = "LIST", default_value = thumbnail::DEFAULT_SIZES_TEXT, value_parser = parse_sizes)]
+    #[arg(help_heading = "Image", short = 's', long, value_name = "LIST", default_value = thumbnail::DEFAULT_SIZES_TEXT, value_parser = parse_sizes)]
     pub sizes: Sizes,
     /// Fill WxH boxes and cut off the overflow: keep the centre (--crop), or where the detail is
     /// (--crop=entropy)
-    #[arg(long, value_name = "HOW", value_enum, num_args = 0..=1, require_equals = true, default_missing_value = "centre")]
+    #[arg(help_heading = "Image", long, value_name = "HOW", value_enum, num_args = 0..=1, require_equals = true, default_missing_value = "centre")]
     pub crop: Option<CropArg>,
     /// File names; fields {stem} {size} {width} {height} {ext}, and folders: "{size}/{stem}.{ext}"
-    #[arg(long, value_name = "TEMPLATE", default_value = crate::output::DEFAULT_TEMPLATE)]
+    #[arg(help_heading = "Output", long, value_name = "TEMPLATE", default_value = crate::output::DEFAULT_TEMPLATE)]
     pub name_template: NameTemplate,
     /// Download threads: never more than N requests in flight
-    #[arg(short = 'd', long, value_name = "N", default_value_t = config::DEFAULT_DOWNLOAD_THREADS, value_parser = clap::value_parser!(u16).range(1..=MAX_DOWNLOAD_THREADS))]
+    ///
+    /// Each worker takes the next URL as it comes free; workers start only as they are needed.
+    /// Thousands are fine for slow servers (up to 4096): each worker's stack is 512 KiB.
+    #[arg(help_heading = "Speed", short = 'd', long, value_name = "N", default_value_t = config::DEFAULT_DOWNLOAD_THREADS, value_parser = clap::value_parser!(u16).range(1..=MAX_DOWNLOAD_THREADS))]
     pub download_threads: u16,
     /// Resize threads [default: all cores]
-    #[arg(short = 't', visible_short_alias = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=MAX_DOWNLOAD_THREADS))]
+    #[arg(help_heading = "Speed", short = 't', visible_short_alias = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=MAX_DOWNLOAD_THREADS))]
     pub resize_threads: Option<u16>,
     /// One download at a time, resizing on one thread: the baseline to compare with
-    #[arg(long)]
+    #[arg(help_heading = "Speed", long)]
     pub sequential: bool,
     /// Colour that transparent pixels become in JPEG output, as RRGGBB hex
-    #[arg(long, value_name = "RRGGBB", default_value = thumbnail::DEFAULT_BACKGROUND_TEXT, value_parser = parse_colour)]
+    #[arg(help_heading = "Image", long, value_name = "RRGGBB", default_value = thumbnail::DEFAULT_BACKGROUND_TEXT, value_parser = parse_colour)]
     pub background: Colour,
     /// Keep images narrower than a width at their own size instead of enlarging them
-    #[arg(long)]
+    #[arg(help_heading = "Image", long)]
     pub no_enlarge: bool,
     /// Output format: jpeg, png, webp, avif, or same (as the input's content)
-    #[arg(short = 'f', long, value_name = "FORMAT", value_enum, default_value_t = FormatArg::Same)]
+    #[arg(help_heading = "Output", short = 'f', long, value_name = "FORMAT", value_enum, default_value_t = FormatArg::Same)]
     pub format: FormatArg,
     /// JPEG and AVIF quality
-    #[arg(long, value_name = "1-100", default_value_t = thumbnail::DEFAULT_QUALITY, value_parser = clap::value_parser!(u8).range(1..=100))]
+    #[arg(help_heading = "Output", long, value_name = "1-100", default_value_t = thumbnail::DEFAULT_QUALITY, value_parser = clap::value_parser!(u8).range(1..=100))]
     pub quality: u8,
     /// Write progressive JPEGs (mozjpeg's encoder: smaller files, slower to write)
-    #[arg(long)]
+    #[arg(help_heading = "Output", long)]
     pub progressive: bool,
     /// Resize in linear light: truer for fine detail, slower
-    #[arg(long)]
+    #[arg(help_heading = "Image", long)]
     pub linear: bool,
     /// Keep the ICC profile on thumbnails instead of converting their colours to sRGB
-    #[arg(long)]
+    #[arg(help_heading = "Output", long)]
     pub keep_icc: bool,
     /// Keep EXIF and the ICC profile (orientation is reset: the pixels are already upright)
-    #[arg(long)]
+    #[arg(help_heading = "Output", long)]
     pub keep_metadata: bool,
     /// Decode JPEGs scaled down while they stay this many times wider than the widest thumbnail
     /// (lower is faster, higher is sharper; below 1 thumbnails are upscaled from less detail)
-    #[arg(long, value_name = "X", default_value_t = DEFAULT_SHRINK_MARGIN, value_parser = parse_margin)]
+    ///
+    /// JPEGs are decoded at the smallest n/8 scale that keeps this margin, so Lanczos3 still has
+    /// real pixels to work from. 1 is Pillow draft()'s choice; the README measures each margin's
+    /// quality and speed.
+    #[arg(help_heading = "Image", long, value_name = "X", default_value_t = DEFAULT_SHRINK_MARGIN, value_parser = parse_margin)]
     pub shrink_margin: f32,
     /// Accept JPEGs cut short (their missing part comes out grey) instead of failing them
-    #[arg(long)]
+    #[arg(help_heading = "Image", long)]
     pub allow_partial: bool,
     /// Decode every scan of progressive JPEGs, even those a 1/8 decode never uses (the
     /// thumbnails are the same bytes; for timing what skipping them saves)
-    #[arg(long)]
+    #[arg(help_heading = "Image", long)]
     pub all_scans: bool,
     /// Refuse images with more pixels than this, checked from the header before decoding
-    #[arg(long, value_name = "PIXELS", default_value_t = DEFAULT_MAX_PIXELS, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(help_heading = "Image", long, value_name = "PIXELS", default_value_t = DEFAULT_MAX_PIXELS, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_pixels: u64,
     /// Refuse downloads larger than this: bytes, or with a unit (500K, 100MiB, 2G; K/M/G are
     /// 1000s, KiB/MiB/GiB 1024s)
-    #[arg(long, value_name = "SIZE", default_value_t = download::DEFAULT_MAX_BYTES, value_parser = parse_bytes)]
+    #[arg(help_heading = "Network", long, value_name = "SIZE", default_value_t = download::DEFAULT_MAX_BYTES, value_parser = parse_bytes)]
     pub max_bytes: u64,
     /// Resize each image as soon as its download lands, while the other downloads go on
-    #[arg(long, conflicts_with = "sequential")]
+    ///
+    /// Without it, phase two starts when phase one is over, so each phase is timed alone.
+    #[arg(help_heading = "Speed", long, conflicts_with = "sequential")]
     pub overlap: bool,
     /// Redo inputs whose thumbnails already exist, and downloads already in the incoming folder
-    #[arg(long)]
+    ///
+    /// Without it a re-run does only what is missing: an input whose thumbnails all exist is
+    /// skipped, and a download already in the incoming folder is not fetched again.
+    #[arg(help_heading = "Resume and shards", long)]
     pub force: bool,
     /// Further attempts after a transient network failure (timeouts, 408, 429, 5xx)
-    #[arg(long, value_name = "N", default_value_t = download::DEFAULT_RETRIES, value_parser = clap::value_parser!(u32).range(0..=100))]
+    #[arg(help_heading = "Network", long, value_name = "N", default_value_t = download::DEFAULT_RETRIES, value_parser = clap::value_parser!(u32).range(0..=100))]
     pub retries: u32,
     /// Do only shard K of N (K from 0): inputs are assigned by a stable hash of their text
-    #[arg(long, value_name = "K/N")]
+    ///
+    /// Every shard reads the same list; the assignment does not depend on line order, and the
+    /// shards together do every input once, naming files as a single run would. Merge their
+    /// reports with `thumbnail-maker report merge`.
+    #[arg(help_heading = "Resume and shards", long, value_name = "K/N")]
     pub shard: Option<Shard>,
     /// Print the plan (status, shard, input, incoming file, thumbnails) and touch nothing; with
     /// --json as one JSON document
-    #[arg(long)]
+    #[arg(help_heading = "Resume and shards", long)]
     pub dry_run: bool,
     /// Also write the JSON report to FILE (atomically), for `report merge`
-    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    ///
+    /// Failures come in the order of the input list. The file is written when the run ends,
+    /// through a temporary file and a rename, so it is never half written.
+    #[arg(help_heading = "Reporting", long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub report: Option<PathBuf>,
     /// Send this header with every request (repeatable), as curl's -H; Authorization and
     /// Cookie go only to each input's own host, not to hosts it redirects to
-    #[arg(short = 'H', long = "header", value_name = "'NAME: VALUE'", value_parser = parse_header)]
+    #[arg(help_heading = "Network", short = 'H', long = "header", value_name = "'NAME: VALUE'", value_parser = parse_header)]
     pub headers: Vec<(String, String)>,
     /// The User-Agent header [default: thumbnail-maker/VERSION]
-    #[arg(long, value_name = "TEXT", value_parser = parse_user_agent)]
+    #[arg(help_heading = "Network", long, value_name = "TEXT", value_parser = parse_user_agent)]
     pub user_agent: Option<String>,
     /// How long to wait for a connection (seconds, or 30s, 2m, 1h)
-    #[arg(long, value_name = "TIME", default_value_t = download::DEFAULT_CONNECT_TIMEOUT_SECS, value_parser = parse_secs)]
+    #[arg(help_heading = "Network", long, value_name = "TIME", default_value_t = download::DEFAULT_CONNECT_TIMEOUT_SECS, value_parser = parse_secs)]
     pub connect_timeout: u64,
     /// How long a single read may wait for data (seconds, or 30s, 2m, 1h)
-    #[arg(long, value_name = "TIME", default_value_t = download::DEFAULT_READ_TIMEOUT_SECS, value_parser = parse_secs)]
+    #[arg(help_heading = "Network", long, value_name = "TIME", default_value_t = download::DEFAULT_READ_TIMEOUT_SECS, value_parser = parse_secs)]
     pub read_timeout: u64,
     /// How long one whole request may take, body included (seconds, or 90s, 2m, 1h)
-    #[arg(long, value_name = "TIME", default_value_t = download::DEFAULT_TIMEOUT_SECS, value_parser = parse_secs)]
+    #[arg(help_heading = "Network", long, value_name = "TIME", default_value_t = download::DEFAULT_TIMEOUT_SECS, value_parser = parse_secs)]
     pub timeout: u64,
     /// Print the run report as JSON on stdout
-    #[arg(long)]
+    ///
+    /// The summary goes to stderr. Every exit prints a JSON document, errors included:
+    /// {"error": {"kind", "message"}, "status"}.
+    #[arg(help_heading = "Reporting", long)]
     pub json: bool,
     /// No progress bars, logs or summary; failures are still reported
-    #[arg(short, long)]
+    #[arg(help_heading = "Reporting", short, long)]
     pub quiet: bool,
     /// Log each item, naming the thread that handled it
-    #[arg(short, long)]
+    #[arg(help_heading = "Reporting", short, long)]
     pub verbose: bool,
     /// Also write log lines to FILE, appended: re-running after a crash keeps the crashed
     /// run's log
-    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    #[arg(help_heading = "Reporting", long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub log_file: Option<PathBuf>,
 }
 

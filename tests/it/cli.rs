@@ -617,3 +617,31 @@ printf '%s\n' "${COMPREPLY[@]}"
         "no folder made"
     );
 }
+
+#[test]
+fn help_is_grouped_and_the_long_help_says_more() {
+    let dir = tempfile::tempdir().unwrap();
+    let help = |flag: &str| {
+        let out = tm_bare(dir.path()).arg(flag).output().unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let (short, long) = (help("-h"), help("--help"));
+    for heading in [
+        "Input:",
+        "Output:",
+        "Image:",
+        "Speed:",
+        "Network:",
+        "Resume and shards:",
+        "Reporting:",
+    ] {
+        assert!(short.lines().any(|l| l == heading), "-h lacks {heading}");
+        assert!(long.lines().any(|l| l == heading), "--help lacks {heading}");
+    }
+    let network = short.split("Network:").nth(1).unwrap();
+    let network = network.split("\n\n").next().unwrap();
+    assert!(network.contains("--timeout") && network.contains("--header"));
+    assert!(!short.contains("Every shard reads the same list"));
+    assert!(long.contains("Every shard reads the same list"));
+}
