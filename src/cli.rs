@@ -50,6 +50,15 @@ pub struct Cli {
     pub generate: Option<Generate>,
 }
 
+/// `--progress`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProgressArg {
+    Auto,
+    Bar,
+    Plain,
+    None,
+}
+
 /// What `--generate` prints. A flag, not a subcommand, so no input can be mistaken for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Generate {
@@ -303,6 +312,18 @@ pub struct RunArgs {
     /// Log each item, naming the thread that handled it
     #[arg(help_heading = "Reporting", short, long)]
     pub verbose: bool,
+    /// Progress display: auto (bars on a terminal, plain lines off one, none with -q), bar,
+    /// plain, none
+    ///
+    /// plain prints a line per phase every 3 seconds (done/total, rate, ETA) and one when the
+    /// phase ends, for logs under Kubernetes, Slurm, cron or CI, where bars cannot draw.
+    #[arg(
+        help_heading = "Reporting",
+        long,
+        value_name = "HOW",
+        default_value = "auto"
+    )]
+    pub progress: ProgressArg,
     /// Also write log lines to FILE, appended: re-running after a crash keeps the crashed
     /// run's log
     #[arg(help_heading = "Reporting", long, value_name = "FILE", value_hint = ValueHint::FilePath)]

@@ -86,10 +86,28 @@ impl Progress for Recorder {
     }
 }
 
+/// How a [`Console`] shows progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Display {
+    /// Bars that redraw in place: for a terminal.
+    Bars,
+    /// A line per phase every few seconds (done/total, rate, ETA): for logs with no terminal,
+    /// under Kubernetes, Slurm, cron or CI, which would otherwise show nothing until the end.
+    Plain,
+    /// Nothing but failures.
+    Off,
+}
+
+/// Seconds between two plain progress lines of a phase.
+const PLAIN_EVERY: Duration = Duration::from_secs(3);
+
 /// What the user sees on a terminal, or plain lines on stderr when it is not one.
 pub struct Console {
     multi: MultiProgress,
     bars: bool,
+    plain: bool,
+    /// When each phase last printed a plain line.
+    plain_last: Mutex<Vec<(Phase, Instant)>>,
     verbose: bool,
     quiet: bool,
     start: Instant,
@@ -101,8 +119,8 @@ pub struct Console {
 impl Console {
     /// `terminal`: stderr is a terminal (read once, at the edge). `quiet` hides bars and logs but
     /// never failures: a user must always learn which item failed and why.
-    pub fn new(terminal: bool, quiet: bool, verbose: bool, log_file: Option<File>) -> Self {
-        let bars = terminal && !quiet;
+    pub fn new(display: Display, quiet: bool, verbose: bool, log_file: Option<File>) -> Self {
+        let bars = display == Display::Bars;
         let target = if bars {
             ProgressDrawTarget::stderr()
         } else {
@@ -111,6 +129,8 @@ impl Console {
         Console {
             multi: MultiProgress::with_draw_target(target),
             bars,
+            plain: display == Display::Plain,
+            plain_last: Mutex::new(Vec::new()),
             verbose: verbose && !quiet,
             quiet,
             start: Instant::now(),
@@ -139,6 +159,42 @@ impl Console {
         )
     }
 
+    /// A plain progress line for `phase` if it is time for one (or `last`, at its end).
+    fn plain_line(&self, phase: Phase, bar: &ProgressBar, last: bool) {
+        if !self.plain {
+            return;
+        }
+        let mut times = self.plain_last.lock().expect("progress lock");
+        let now = Instant::now();
+        let due = match times.iter_mut().find(|(p, _)| *p == phase) {
+            Some((_, at)) if now.duration_since(*at) < PLAIN_EVERY && !last => false,
+            Some((_, at)) => {
+                *at = now;
+                true
+            }
+            None => last,
+        };
+        drop(times);
+        if !due {
+            return;
+        }
+        let (done, total) = (bar.position(), bar.length().unwrap_or(0));
+        let secs = bar.elapsed().as_secs_f64();
+        let rate = if secs > 0.0 { done as f64 / secs } else { 0.0 };
+        let line = if last {
+            format!("{phase} {done}/{total} done in {secs:.1} s")
+        } else {
+            let eta = if rate > 0.0 {
+                format!("{:.0} s", total.saturating_sub(done) as f64 / rate)
+            } else {
+                "unknown".into()
+            };
+            let percent = (100 * done).checked_div(total).unwrap_or(0);
+            format!("{phase} {done}/{total} ({percent}%), {rate:.1}/s, ETA {eta}")
+        };
+        eprintln!("{line}");
+    }
+
     fn to_file(&self, line: &str) {
         if let Some(file) = &self.log_file {
             let mut file = file.lock().expect("log file lock");
@@ -155,6 +211,11 @@ fn style(template: &str) -> ProgressStyle {
 
 impl Progress for Console {
     fn phase_started(&self, phase: Phase, items: usize) {
+        {
+            let mut times = self.plain_last.lock().expect("progress lock");
+            times.retain(|(p, _)| *p != phase);
+            times.push((phase, Instant::now()));
+        }
         let bar = self.multi.add(ProgressBar::new(items as u64));
         match phase {
             Phase::Download => {
@@ -185,6 +246,7 @@ impl Progress for Console {
                 let mb = *total as f64 / 1e6;
                 bar.set_message(format!("{mb:.1} MB, {:.1} MB/s", mb / secs));
             }
+            self.plain_line(phase, bar, false);
         }
     }
 
@@ -192,6 +254,7 @@ impl Progress for Console {
         let shown = self.shown.lock().expect("progress lock");
         if let Some((_, bar, _)) = shown.iter().find(|(p, _, _)| *p == phase) {
             bar.inc(1);
+            self.plain_line(phase, bar, false);
         }
         drop(shown);
         let text = format!("thumbnail-maker: {failure}");
@@ -203,6 +266,10 @@ impl Progress for Console {
         let mut shown = self.shown.lock().expect("progress lock");
         if let Some(i) = shown.iter().position(|(p, _, _)| *p == phase) {
             let (_, bar, _) = shown.remove(i);
+            // A phase shorter than the interval printed no line and needs no closing one.
+            if bar.length().unwrap_or(0) > 0 && bar.elapsed() >= PLAIN_EVERY {
+                self.plain_line(phase, &bar, true);
+            }
             bar.finish_and_clear();
             self.multi.remove(&bar);
         }

@@ -55,7 +55,12 @@ pub fn bench(args: &BenchArgs, env: &Env) -> Result<Outcome, CliError> {
         spec,
         net: crate::download::NetOptions::default(),
     };
-    let console = Console::new(env.stderr_is_terminal, args.quiet, false, None);
+    let display = if env.stderr_is_terminal && !args.quiet {
+        crate::progress::Display::Bars
+    } else {
+        crate::progress::Display::Off
+    };
+    let console = Console::new(display, args.quiet, false, None);
     let planned = crate::bench::planned_runs(&options, crate::bench::has_urls(&options));
     console.phase_started(Phase::Bench, planned);
     let result = crate::bench::run(&options, &|| console.item_finished(Phase::Bench, 0));

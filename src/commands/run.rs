@@ -7,10 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{write_file_with, CliError, Env, Inputs};
-use crate::cli::RunArgs;
+use crate::cli::{ProgressArg, RunArgs};
 use crate::config::{Config, Schedule};
 use crate::list::InputSource;
-use crate::progress::Console;
+use crate::progress::{Console, Display};
 use crate::report::{Outcome, Report};
 use crate::safety::{self, RunPaths, SideFile};
 use crate::{demo, pipeline};
@@ -137,7 +137,14 @@ pub fn run(run: &RunArgs, what: Inputs, env: &Env) -> Result<Outcome, CliError> 
         }
         None => None,
     };
-    let console = Console::new(env.stderr_is_terminal, run.quiet, run.verbose, log_file);
+    let display = match run.progress {
+        ProgressArg::Auto if run.quiet => Display::Off,
+        ProgressArg::Auto if env.stderr_is_terminal => Display::Bars,
+        ProgressArg::Auto | ProgressArg::Plain => Display::Plain,
+        ProgressArg::Bar => Display::Bars,
+        ProgressArg::None => Display::Off,
+    };
+    let console = Console::new(display, run.quiet, run.verbose, log_file);
     let report = match what {
         Inputs::Demo { latency } => {
             if !run.quiet {

@@ -645,3 +645,47 @@ fn help_is_grouped_and_the_long_help_says_more() {
     assert!(!short.contains("Every shard reads the same list"));
     assert!(long.contains("Every shard reads the same list"));
 }
+
+#[test]
+fn off_a_terminal_progress_comes_as_plain_lines_during_the_run() {
+    // 12 downloads of 300 ms on one thread: 3.6 s, longer than the 3 s between lines.
+    let paths: Vec<String> = (0..12).map(|i| format!("/p{i}.jpg")).collect();
+    let server = serve(
+        paths
+            .iter()
+            .map(|p| (p.as_str(), Route::file(p, sample("wine.jpg"))))
+            .collect(),
+        Duration::from_millis(300),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let output = tm(dir.path())
+        .args(["-d", "1"])
+        .args(paths.iter().map(|p| server.url(p)))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let during: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("download ") && l.contains("/s, ETA "))
+        .collect();
+    assert!(!during.is_empty(), "no line while downloading:\n{stderr}");
+    assert!(during[0].contains("/12 ("), "{}", during[0]);
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.starts_with("download 12/12 done in ")),
+        "{stderr}"
+    );
+
+    let quiet = tm(dir.path())
+        .args(["-q", "--force", "-d", "4"])
+        .args(paths.iter().map(|p| server.url(p)))
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&quiet.stderr),
+        "",
+        "-q prints no progress"
+    );
+}
