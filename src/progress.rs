@@ -149,10 +149,13 @@ impl Console {
         }
     }
 
+    /// A log line: wall-clock time (RFC 3339, UTC, milliseconds, so lines from many shards
+    /// sort together), seconds since the start, the thread's name, the message.
     fn stamp(&self, message: &str) -> String {
         let thread = std::thread::current();
         format!(
-            "[{:>8.3}s {}] {}",
+            "{} [{:>8.3}s {}] {}",
+            rfc3339_utc(std::time::SystemTime::now()),
             self.start.elapsed().as_secs_f64(),
             thread.name().unwrap_or("main"),
             printable(message)
@@ -201,6 +204,32 @@ impl Console {
             let _ = writeln!(file, "{line}");
         }
     }
+}
+
+/// `2026-11-28T16:31:05.123Z`. The civil date from days since 1970 is Howard Hinnant's
+/// algorithm (days_from_civil's inverse); a date crate for one line is not worth its build.
+fn rfc3339_utc(now: std::time::SystemTime) -> String {
+    let since = now
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = since.as_secs();
+    let (days, rest) = (secs / 86_400, secs % 86_400);
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60,
+        since.subsec_millis()
+    )
 }
 
 fn style(template: &str) -> ProgressStyle {
@@ -291,7 +320,21 @@ impl Progress for Console {
 
 #[cfg(test)]
 mod tests {
-    use super::{Phase, Progress, Recorder};
+    use super::{rfc3339_utc, Phase, Progress, Recorder};
+    use std::time::{Duration, UNIX_EPOCH};
+
+    #[test]
+    fn log_times_are_rfc3339_utc_with_milliseconds() {
+        let at = |secs: u64, millis: u64| {
+            rfc3339_utc(UNIX_EPOCH + Duration::from_secs(secs) + Duration::from_millis(millis))
+        };
+        assert_eq!(at(0, 0), "1970-01-01T00:00:00.000Z");
+        // `date -u -d @1795883465` says Sat Nov 28 16:31:05 UTC 2026.
+        assert_eq!(at(1_795_883_465, 123), "2026-11-28T16:31:05.123Z");
+        // A leap day, and the last second of a century year that is not a leap year.
+        assert_eq!(at(951_782_400, 7), "2000-02-29T00:00:00.007Z");
+        assert_eq!(at(4_107_542_399, 999), "2100-02-28T23:59:59.999Z");
+    }
     use crate::failure::{Failure, Stage};
 
     #[test]
