@@ -63,8 +63,16 @@ pub fn expand_one(input: &str, fence: &Fence) -> Vec<Result<(String, Origin), Fa
         };
     }
     let path = PathBuf::from(input);
-    let meta = match fs::metadata(&path) {
-        Ok(meta) => meta,
+    // One system call for a plain file; a symlink is followed, and known to be one.
+    let found = fs::symlink_metadata(&path).and_then(|meta| {
+        if meta.is_symlink() {
+            fs::metadata(&path).map(|target| (target, true))
+        } else {
+            Ok((meta, false))
+        }
+    });
+    let (meta, linked) = match found {
+        Ok(found) => found,
         // `data:...`, `ftp://...`: not a missing file but a scheme we do not fetch.
         Err(_) if crate::url::scheme_of(input).is_some() => {
             let scheme = crate::url::scheme_of(input).unwrap_or_default();
@@ -72,7 +80,7 @@ pub fn expand_one(input: &str, fence: &Fence) -> Vec<Result<(String, Origin), Fa
         }
         Err(e) => return vec![Err(Failure::new(input, Stage::Input, &e))],
     };
-    if let Some(why) = fence.refuses(&path, meta.is_dir()) {
+    if let Some(why) = fence.refuses(&path, meta.is_file() && !linked) {
         return refuse(why);
     }
     if meta.is_dir() {
@@ -221,6 +229,27 @@ fn split_extension(name: &str) -> (String, String) {
 mod tests {
     use super::{expand_one, is_url, safe_name, sanitize, url_file_name, Origin};
     use crate::safety::Fence;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_into_the_output_folder_is_refused_after_a_plain_file_of_its_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let (photos, out) = (dir.path().join("photos"), dir.path().join("out"));
+        std::fs::create_dir_all(&photos).unwrap();
+        std::fs::create_dir_all(&out).unwrap();
+        std::fs::write(photos.join("a.jpg"), b"x").unwrap();
+        std::fs::write(out.join("a_200.jpg"), b"x").unwrap();
+        std::os::unix::fs::symlink(out.join("a_200.jpg"), photos.join("link.jpg")).unwrap();
+        // One fence for the whole list, as planning uses it: the plain file comes first.
+        let fence = Fence::new(&out);
+        let plain = expand_one(photos.join("a.jpg").to_str().unwrap(), &fence);
+        assert!(plain[0].is_ok());
+        let link = expand_one(photos.join("link.jpg").to_str().unwrap(), &fence);
+        let error = &link[0].as_ref().unwrap_err().error;
+        assert!(error.contains("inside the output folder"), "{error}");
+        let again = expand_one(photos.join("a.jpg").to_str().unwrap(), &fence);
+        assert!(again[0].is_ok());
+    }
 
     fn stem_of_url(url: &str) -> String {
         safe_name(&Origin::Url(url.to_string())).0

@@ -73,12 +73,13 @@ impl Fence {
         Fence::default()
     }
 
-    /// Why the local file or folder `path` may not be an input, if it may not.
-    pub fn refuses(&self, path: &Path, is_dir: bool) -> Option<String> {
+    /// Why the local file or folder `path` may not be an input, if it may not. `plain_file`: a
+    /// file that is not a symlink, which is inside the output folder exactly when its folder is,
+    /// so its folder's answer is reused; a symlink or a folder is resolved on its own.
+    pub fn refuses(&self, path: &Path, plain_file: bool) -> Option<String> {
         let out = self.out_dir.as_ref()?;
-        let inside = match (path.parent(), is_dir) {
-            // A file is inside the output folder when its folder is.
-            (Some(folder), false) => {
+        let inside = match (path.parent(), plain_file) {
+            (Some(folder), true) => {
                 let mut last = self.last_folder.borrow_mut();
                 match &*last {
                     Some((seen, inside)) if seen == folder => *inside,
@@ -146,7 +147,8 @@ pub fn check_run(paths: &RunPaths) -> Result<(), String> {
     for arg in paths.args {
         let path = Path::new(arg);
         if crate::url::scheme_of(arg).is_none() && path.exists() {
-            if let Some(why) = fence.refuses(path, path.is_dir()) {
+            // A few arguments: each resolved on its own.
+            if let Some(why) = fence.refuses(path, false) {
                 return Err(format!("input {arg}: {why}"));
             }
         }
@@ -330,9 +332,7 @@ mod tests {
         let fine = d.join("r.json");
         p.side_files[0].path = &fine;
         assert!(check_run(&p).is_ok());
-        assert!(Fence::new(&out)
-            .refuses(&out.join("a.jpg"), false)
-            .is_some());
-        assert!(Fence::new(&out).refuses(&photo, false).is_none());
+        assert!(Fence::new(&out).refuses(&out.join("a.jpg"), true).is_some());
+        assert!(Fence::new(&out).refuses(&photo, true).is_none());
     }
 }
