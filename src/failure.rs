@@ -5,7 +5,7 @@
 
 use std::fmt;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, Seek, Write};
+use std::io::{self, BufRead, BufReader, Seek, Write};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -90,30 +90,7 @@ const LOG_MEMORY: usize = 4 << 20;
 /// A failure and its input's place in the list, so the report can keep the list's order.
 struct Numbered {
     order: u64,
-    input: String,
-    stage: String,
-    error: String,
-}
-
-impl Numbered {
-    fn new(order: u64, failure: Failure) -> Self {
-        Numbered {
-            order,
-            input: failure.input,
-            stage: failure.stage.to_string(),
-            error: failure.error,
-        }
-    }
-
-    fn failure(self) -> io::Result<Failure> {
-        let stage = serde_json::from_value(serde_json::Value::String(self.stage))
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-        Ok(Failure {
-            input: self.input,
-            stage,
-            error: self.error,
-        })
-    }
+    failure: Failure,
 }
 
 impl Record for Numbered {
@@ -124,29 +101,16 @@ impl Record for Numbered {
     }
 
     fn write_to(&self, out: &mut impl Write) -> io::Result<()> {
-        spill::write_field(out, &self.order.to_le_bytes())?;
-        spill::write_field(out, self.input.as_bytes())?;
-        spill::write_field(out, self.stage.as_bytes())?;
-        spill::write_field(out, self.error.as_bytes())
+        spill::write_u64(out, self.order)?;
+        spill::write_field(out, &serde_json::to_vec(&self.failure)?)
     }
 
     fn read_from(input: &mut impl BufRead) -> io::Result<Option<Self>> {
-        let Some(order) = spill::read_field(input)? else {
+        let Some(order) = spill::read_u64(input)? else {
             return Ok(None);
         };
-        let text = |bytes: Vec<u8>| {
-            String::from_utf8(bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
-        };
-        Ok(Some(Numbered {
-            order: u64::from_le_bytes(
-                order
-                    .try_into()
-                    .map_err(|_| io::Error::from(io::ErrorKind::InvalidData))?,
-            ),
-            input: text(spill::read_more(input)?)?,
-            stage: text(spill::read_more(input)?)?,
-            error: text(spill::read_more(input)?)?,
-        }))
+        let failure = serde_json::from_slice(&spill::read_more(input)?)?;
+        Ok(Some(Numbered { order, failure }))
     }
 }
 
@@ -157,7 +121,6 @@ pub struct FailureLog {
     /// The sorter, and the first error writing to it: reported at the end, never dropped.
     sorter: Mutex<(Sorter<Numbered>, Option<io::Error>)>,
     count: std::sync::atomic::AtomicUsize,
-    dir: std::path::PathBuf,
 }
 
 impl FailureLog {
@@ -166,7 +129,6 @@ impl FailureLog {
         FailureLog {
             sorter: Mutex::new((Sorter::new(spill_dir, LOG_MEMORY), None)),
             count: Default::default(),
-            dir: spill_dir.to_path_buf(),
         }
     }
 
@@ -179,7 +141,7 @@ impl FailureLog {
         let mut guard = self.sorter.lock().expect("failure log lock");
         let (sorter, error) = &mut *guard;
         if error.is_none() {
-            if let Err(e) = sorter.push(&Numbered::new(order, failure)) {
+            if let Err(e) = sorter.push(&Numbered { order, failure }) {
                 *error = Some(e);
             }
         }
@@ -193,37 +155,23 @@ impl FailureLog {
         self.len() == 0
     }
 
-    /// Every failure, in list order.
+    /// Every failure, in list order: in memory if they stayed there, else in one sorted file
+    /// that the report can read as often as it is printed.
     pub fn finish(self) -> io::Result<Failures> {
+        let count = self.len();
         let (sorter, error) = self.sorter.into_inner().expect("failure log lock");
         if let Some(e) = error {
             return Err(e);
         }
-        let spilled = sorter.spilled();
-        let sorted = sorter.finish()?;
-        if !spilled {
-            let held = sorted
-                .map(|n| n.and_then(Numbered::failure))
+        if !sorter.spilled() {
+            let held = sorter
+                .finish()?
+                .map(|numbered| numbered.map(|n| n.failure))
                 .collect::<io::Result<_>>()?;
             return Ok(Failures::Held(held));
         }
-        // One sorted file that the report can read as often as it is printed.
-        let mut file = None;
-        let mut count = 0;
-        for numbered in sorted {
-            let out = match &mut file {
-                Some(out) => out,
-                None => file.insert(BufWriter::new(tempfile::tempfile_in(&self.dir)?)),
-            };
-            numbered?.write_to(out)?;
-            count += 1;
-        }
-        let file = match file {
-            Some(out) => out.into_inner().map_err(io::IntoInnerError::into_error)?,
-            None => return Ok(Failures::Held(Vec::new())),
-        };
         Ok(Failures::Spilled {
-            file: Arc::new(file),
+            file: Arc::new(sorter.into_file()?),
             count,
         })
     }
@@ -269,7 +217,7 @@ impl Failures {
                 Box::new(std::iter::from_fn(move || {
                     Numbered::read_from(&mut reader)
                         .transpose()
-                        .map(|n| n.and_then(Numbered::failure))
+                        .map(|numbered| numbered.map(|n| n.failure))
                 }))
             }
         }

@@ -92,9 +92,7 @@ impl<T: Record> Sorter<T> {
         for range in ranges {
             out.write_all(&self.bytes[range])?;
         }
-        let mut file = out.into_inner().map_err(io::IntoInnerError::into_error)?;
-        file.rewind()?;
-        self.runs.push(file);
+        self.runs.push(rewound(out)?);
         // The buffers keep their capacity: the next run fills the same memory.
         self.bytes.clear();
         self.index.clear();
@@ -116,16 +114,36 @@ impl<T: Record> Sorter<T> {
         let mut runs = std::mem::take(&mut self.runs);
         while runs.len() > FAN_IN {
             let group: Vec<File> = runs.drain(..FAN_IN).collect();
-            let mut out = BufWriter::new(unnamed_file(&self.dir)?);
-            for record in merge::<T>(group)? {
-                record?.write_to(&mut out)?;
-            }
-            let mut file = out.into_inner().map_err(io::IntoInnerError::into_error)?;
-            file.rewind()?;
-            runs.push(file);
+            runs.push(write_run(&self.dir, merge::<T>(group)?)?);
         }
         merge(runs)
     }
+
+    /// Every record pushed, in order, in one unnamed file in the sorter's folder: for a list
+    /// to be read more than once.
+    pub fn into_file(self) -> io::Result<File> {
+        let dir = self.dir.clone();
+        write_run(&dir, self.finish()?)
+    }
+}
+
+/// `records`, written to an unnamed file in `dir` and rewound for reading.
+fn write_run<T: Record>(
+    dir: &Path,
+    records: impl Iterator<Item = io::Result<T>>,
+) -> io::Result<File> {
+    let mut out = BufWriter::new(unnamed_file(dir)?);
+    for record in records {
+        record?.write_to(&mut out)?;
+    }
+    rewound(out)
+}
+
+/// The file behind `out`, flushed and rewound to its start.
+fn rewound(out: BufWriter<File>) -> io::Result<File> {
+    let mut file = out.into_inner().map_err(io::IntoInnerError::into_error)?;
+    file.rewind()?;
+    Ok(file)
 }
 
 /// Merges sorted runs into one order.
@@ -227,12 +245,7 @@ impl<T: Record> Queue<T> {
 
     /// The records, first pushed first.
     pub fn drain(self) -> io::Result<impl Iterator<Item = io::Result<T>>> {
-        let mut file = self
-            .out
-            .into_inner()
-            .map_err(io::IntoInnerError::into_error)?;
-        file.rewind()?;
-        let mut reader = BufReader::with_capacity(READ_BUFFER, file);
+        let mut reader = BufReader::with_capacity(READ_BUFFER, rewound(self.out)?);
         Ok(std::iter::from_fn(move || {
             T::read_from(&mut reader).transpose()
         }))
@@ -295,6 +308,27 @@ pub fn read_field(input: &mut impl BufRead) -> io::Result<Option<Vec<u8>>> {
 /// Reads a field that must be there: the end of the file in the middle of a record is an error.
 pub fn read_more(input: &mut impl BufRead) -> io::Result<Vec<u8>> {
     read_field(input)?.ok_or_else(|| io::ErrorKind::UnexpectedEof.into())
+}
+
+/// Reads a field of text that must be there.
+pub fn read_text(input: &mut impl BufRead) -> io::Result<String> {
+    String::from_utf8(read_more(input)?).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+}
+
+/// Writes a number as a field: how records start, with their place in the list.
+pub fn write_u64(out: &mut impl Write, n: u64) -> io::Result<()> {
+    write_field(out, &n.to_le_bytes())
+}
+
+/// Reads a number written by [`write_u64`]; `None` at the end of the file, between records.
+pub fn read_u64(input: &mut impl BufRead) -> io::Result<Option<u64>> {
+    let Some(bytes) = read_field(input)? else {
+        return Ok(None);
+    };
+    let bytes = bytes
+        .try_into()
+        .map_err(|_| io::Error::from(io::ErrorKind::InvalidData))?;
+    Ok(Some(u64::from_le_bytes(bytes)))
 }
 
 #[cfg(test)]

@@ -56,10 +56,6 @@ fn path_from(bytes: Vec<u8>) -> PathBuf {
     PathBuf::from(String::from_utf8_lossy(&bytes).into_owned())
 }
 
-fn text(bytes: Vec<u8>) -> io::Result<String> {
-    String::from_utf8(bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
-}
-
 impl Record for Queued {
     type Key = u64;
 
@@ -67,39 +63,47 @@ impl Record for Queued {
         self.order
     }
 
+    /// The order, the input, the origin (a tag, then the URL or the path), the stem, the
+    /// incoming name (a tag, then the name if there is one) and the path.
     fn write_to(&self, out: &mut impl Write) -> io::Result<()> {
-        spill::write_field(out, &self.order.to_le_bytes())?;
+        spill::write_u64(out, self.order)?;
         spill::write_field(out, self.job.input.as_bytes())?;
         match &self.job.origin {
-            Origin::Url(url) => spill::write_field(out, format!("u{url}").as_bytes())?,
-            Origin::File(path) => spill::write_field(out, &[b"f", path_bytes(path)].concat())?,
+            Origin::Url(url) => {
+                spill::write_field(out, b"u")?;
+                spill::write_field(out, url.as_bytes())?;
+            }
+            Origin::File(path) => {
+                spill::write_field(out, b"f")?;
+                spill::write_field(out, path_bytes(path))?;
+            }
         }
         spill::write_field(out, self.job.stem.as_bytes())?;
         match &self.job.incoming_name {
-            Some(name) => spill::write_field(out, format!("s{name}").as_bytes())?,
+            Some(name) => {
+                spill::write_field(out, b"s")?;
+                spill::write_field(out, name.as_bytes())?;
+            }
             None => spill::write_field(out, b"n")?,
         }
         spill::write_field(out, path_bytes(&self.path))
     }
 
     fn read_from(input: &mut impl BufRead) -> io::Result<Option<Self>> {
-        let Some(order) = spill::read_field(input)? else {
+        let Some(order) = spill::read_u64(input)? else {
             return Ok(None);
         };
         let bad = || io::Error::from(io::ErrorKind::InvalidData);
-        let order = u64::from_le_bytes(order.try_into().map_err(|_| bad())?);
-        let job_input = text(spill::read_more(input)?)?;
-        let origin = spill::read_more(input)?;
-        let origin = match origin.split_first() {
-            Some((b'u', url)) => Origin::Url(text(url.to_vec())?),
-            Some((b'f', path)) => Origin::File(path_from(path.to_vec())),
+        let job_input = spill::read_text(input)?;
+        let origin = match spill::read_more(input)?.as_slice() {
+            b"u" => Origin::Url(spill::read_text(input)?),
+            b"f" => Origin::File(path_from(spill::read_more(input)?)),
             _ => return Err(bad()),
         };
-        let stem = text(spill::read_more(input)?)?;
-        let incoming = spill::read_more(input)?;
-        let incoming_name = match incoming.split_first() {
-            Some((b's', name)) => Some(text(name.to_vec())?),
-            Some((b'n', [])) => None,
+        let stem = spill::read_text(input)?;
+        let incoming_name = match spill::read_more(input)?.as_slice() {
+            b"s" => Some(spill::read_text(input)?),
+            b"n" => None,
             _ => return Err(bad()),
         };
         let path = path_from(spill::read_more(input)?);
