@@ -106,14 +106,20 @@ pub struct Console {
     multi: MultiProgress,
     bars: bool,
     plain: bool,
-    /// When each phase last printed a plain line.
-    plain_last: Mutex<Vec<(Phase, Instant)>>,
     verbose: bool,
     quiet: bool,
     start: Instant,
     log_file: Option<Mutex<File>>,
-    /// One bar per running phase (both at once with `--overlap`), with its byte count.
-    shown: Mutex<Vec<(Phase, ProgressBar, u64)>>,
+    /// One bar per running phase (both at once with `--overlap`).
+    shown: Mutex<Vec<Shown>>,
+}
+
+/// A running phase's bar, its byte count, and when it last printed a plain line.
+struct Shown {
+    phase: Phase,
+    bar: ProgressBar,
+    bytes: u64,
+    plain_at: Instant,
 }
 
 impl Console {
@@ -130,7 +136,6 @@ impl Console {
             multi: MultiProgress::with_draw_target(target),
             bars,
             plain: display == Display::Plain,
-            plain_last: Mutex::new(Vec::new()),
             verbose: verbose && !quiet,
             quiet,
             start: Instant::now(),
@@ -162,25 +167,14 @@ impl Console {
         )
     }
 
-    /// A plain progress line for `phase` if it is time for one (or `last`, at its end).
-    fn plain_line(&self, phase: Phase, bar: &ProgressBar, last: bool) {
-        if !self.plain {
-            return;
-        }
-        let mut times = self.plain_last.lock().expect("progress lock");
+    /// A plain progress line for `shown`'s phase if it is time for one (or `last`, at its end).
+    fn plain_line(&self, shown: &mut Shown, last: bool) {
         let now = Instant::now();
-        let due = match times.iter_mut().find(|(p, _)| *p == phase) {
-            Some((_, at)) if now.duration_since(*at) < PLAIN_EVERY && !last => false,
-            Some((_, at)) => {
-                *at = now;
-                true
-            }
-            None => last,
-        };
-        drop(times);
-        if !due {
+        if !self.plain || (!last && now.duration_since(shown.plain_at) < PLAIN_EVERY) {
             return;
         }
+        shown.plain_at = now;
+        let (phase, bar) = (shown.phase, &shown.bar);
         let (done, total) = (bar.position(), bar.length().unwrap_or(0));
         let secs = bar.elapsed().as_secs_f64();
         let rate = if secs > 0.0 { done as f64 / secs } else { 0.0 };
@@ -240,11 +234,6 @@ fn style(template: &str) -> ProgressStyle {
 
 impl Progress for Console {
     fn phase_started(&self, phase: Phase, items: usize) {
-        {
-            let mut times = self.plain_last.lock().expect("progress lock");
-            times.retain(|(p, _)| *p != phase);
-            times.push((phase, Instant::now()));
-        }
         let bar = self.multi.add(ProgressBar::new(items as u64));
         match phase {
             Phase::Download => {
@@ -258,32 +247,36 @@ impl Progress for Console {
             }
         }
         bar.enable_steady_tick(Duration::from_millis(200));
-        self.shown
-            .lock()
-            .expect("progress lock")
-            .push((phase, bar, 0));
+        self.shown.lock().expect("progress lock").push(Shown {
+            phase,
+            bar,
+            bytes: 0,
+            plain_at: Instant::now(),
+        });
         self.log(&format!("{phase} phase: {items} items queued"));
     }
 
     fn item_finished(&self, phase: Phase, bytes: u64) {
         let mut shown = self.shown.lock().expect("progress lock");
-        if let Some((_, bar, total)) = shown.iter_mut().find(|(p, _, _)| *p == phase) {
-            bar.inc(1);
+        if let Some(shown) = shown.iter_mut().find(|s| s.phase == phase) {
+            shown.bar.inc(1);
             if phase == Phase::Download {
-                *total += bytes;
-                let secs = bar.elapsed().as_secs_f64().max(1e-3);
-                let mb = *total as f64 / 1e6;
-                bar.set_message(format!("{mb:.1} MB, {:.1} MB/s", mb / secs));
+                shown.bytes += bytes;
+                let secs = shown.bar.elapsed().as_secs_f64().max(1e-3);
+                let mb = shown.bytes as f64 / 1e6;
+                shown
+                    .bar
+                    .set_message(format!("{mb:.1} MB, {:.1} MB/s", mb / secs));
             }
-            self.plain_line(phase, bar, false);
+            self.plain_line(shown, false);
         }
     }
 
     fn item_failed(&self, phase: Phase, failure: &Failure) {
-        let shown = self.shown.lock().expect("progress lock");
-        if let Some((_, bar, _)) = shown.iter().find(|(p, _, _)| *p == phase) {
-            bar.inc(1);
-            self.plain_line(phase, bar, false);
+        let mut shown = self.shown.lock().expect("progress lock");
+        if let Some(shown) = shown.iter_mut().find(|s| s.phase == phase) {
+            shown.bar.inc(1);
+            self.plain_line(shown, false);
         }
         drop(shown);
         let text = format!("thumbnail-maker: {failure}");
@@ -293,14 +286,14 @@ impl Progress for Console {
 
     fn phase_finished(&self, phase: Phase) {
         let mut shown = self.shown.lock().expect("progress lock");
-        if let Some(i) = shown.iter().position(|(p, _, _)| *p == phase) {
-            let (_, bar, _) = shown.remove(i);
+        if let Some(i) = shown.iter().position(|s| s.phase == phase) {
+            let mut ended = shown.remove(i);
             // A phase shorter than the interval printed no line and needs no closing one.
-            if bar.length().unwrap_or(0) > 0 && bar.elapsed() >= PLAIN_EVERY {
-                self.plain_line(phase, &bar, true);
+            if ended.bar.length().unwrap_or(0) > 0 && ended.bar.elapsed() >= PLAIN_EVERY {
+                self.plain_line(&mut ended, true);
             }
-            bar.finish_and_clear();
-            self.multi.remove(&bar);
+            ended.bar.finish_and_clear();
+            self.multi.remove(&ended.bar);
         }
         drop(shown);
         self.log(&format!("{phase} phase finished"));

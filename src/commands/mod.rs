@@ -105,11 +105,8 @@ pub(crate) fn write_file_with(
         CliError::Fatal(anyhow::Error::new(e).context(format!("cannot write {}", path.display())))
     };
     let mut tmp = crate::output::temp_file(dir).map_err(fail)?;
-    {
-        let mut out = std::io::BufWriter::new(tmp.as_file_mut());
-        write(&mut out).map_err(fail)?;
-        std::io::Write::flush(&mut out).map_err(fail)?;
-    }
+    // Unbuffered: callers with many small writes (Report::write_json) buffer their own.
+    write(tmp.as_file_mut()).map_err(fail)?;
     tmp.persist(path).map_err(|e| fail(e.error))?;
     Ok(())
 }

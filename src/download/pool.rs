@@ -31,7 +31,7 @@ pub fn download_all(
         fetcher,
         progress,
         cancel,
-        &|i, _, result| *results[i].lock().expect("result lock") = Some(result),
+        &|i, result| *results[i].lock().expect("result lock") = Some(result),
     );
     results
         .into_iter()
@@ -39,11 +39,11 @@ pub fn download_all(
         .collect()
 }
 
-/// What [`download_from`] calls with each task's tag, the task and its result.
-pub type OnDone<'a, T> = dyn Fn(T, &Task, Result<u64, Failure>) + Sync + 'a;
+/// What [`download_from`] calls with each task's tag and its result.
+pub type OnDone<'a, T> = dyn Fn(T, Result<u64, Failure>) + Sync + 'a;
 
 /// Fetches each task as `tasks` yields it, on at most `threads` workers, and calls `on_done`
-/// with its tag, the task and the result as each completes (on the worker that did it).
+/// with its tag and the result as each completes (on the worker that did it).
 ///
 /// Each worker takes the next task from `tasks` as it comes free, so a list of any length flows
 /// through without being held. Workers start only as they are needed: a worker that takes a
@@ -127,7 +127,7 @@ impl<'a, I: Iterator<Item = (T, Task)> + Send, T: Send> Pool<'a, I, T> {
                 }
                 Err(failure) => self.progress.item_failed(Phase::Download, failure),
             }
-            (self.on_done)(tag, &task, result);
+            (self.on_done)(tag, result);
         }
     }
 }

@@ -87,19 +87,14 @@ fn prepare(config: &Config, progress: &dyn Progress) -> Result<Work, RunError> {
         return Err(RunError::NoInputs);
     }
     // Nothing usable (every input missing or malformed): no folder is created for a run that
-    // can write nothing; its few records go to the system's temporary folder.
-    let spill_dir = if names.distinct == 0 {
-        std::env::temp_dir()
+    // can write nothing; its few records go to the system's temporary folder. Otherwise a
+    // killed run's temporary files are cleared: never mistaken for results, but clutter.
+    let (spill_dir, mut stale) = if names.distinct == 0 {
+        (std::env::temp_dir(), 0)
     } else {
         output::ensure_dir(&config.out_dir).map_err(|e| RunError::Folder("output", e))?;
-        config.out_dir.clone()
-    };
-    // A killed run leaves temporary files behind; they are never mistaken for results, but
-    // they are clutter.
-    let mut stale = if names.distinct == 0 {
-        0
-    } else {
-        output::remove_stale_temps(&config.out_dir)
+        let stale = output::remove_stale_temps(&config.out_dir);
+        (config.out_dir.clone(), stale)
     };
 
     // A re-run does only what is missing (decided by `status`, as for the dry run).
@@ -217,7 +212,7 @@ fn phase_one(
             &fetcher,
             progress,
             &config.cancel,
-            &|queued, _, result| {
+            &|queued, result| {
                 download.lock().expect("report lock").count(&result);
                 match result {
                     Ok(_) => landed(queued),
