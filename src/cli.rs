@@ -80,6 +80,17 @@ impl Cli {
             Some(Command::Bench(_) | Command::Serve(_)) => false,
         }
     }
+
+    /// The names of the subcommand that was run (`["report", "merge"]`), for its usage line.
+    pub fn subcommand_path(&self) -> Vec<&'static str> {
+        match &self.command {
+            None => vec![],
+            Some(Command::Demo(_)) => vec!["demo"],
+            Some(Command::Serve(_)) => vec!["serve"],
+            Some(Command::Report(_)) => vec!["report", "merge"],
+            Some(Command::Bench(_)) => vec!["bench"],
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -288,6 +299,14 @@ pub struct RunArgs {
     /// Cookie go only to each input's own host, not to hosts it redirects to
     #[arg(help_heading = "Network", short = 'H', long = "header", value_name = "'NAME: VALUE'", value_parser = parse_header)]
     pub headers: Vec<(String, String)>,
+    /// Trust the certificate authorities in this PEM bundle for HTTPS, instead of the
+    /// platform's store (SSL_CERT_FILE does the same)
+    ///
+    /// Without it HTTPS trusts the platform's store (on Linux the distribution's bundle, where
+    /// a company's own CA is added), and the Mozilla roots built in only on a machine that has
+    /// no store, such as a scratch container.
+    #[arg(help_heading = "Network", long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub cacert: Option<PathBuf>,
     /// The User-Agent header [default: thumbnail-maker/VERSION]
     #[arg(help_heading = "Network", long, value_name = "TEXT", value_parser = parse_user_agent)]
     pub user_agent: Option<String>,
@@ -309,9 +328,10 @@ pub struct RunArgs {
     /// No progress bars, logs or summary; failures are still reported
     #[arg(help_heading = "Reporting", short, long)]
     pub quiet: bool,
-    /// Log each item, naming the thread that handled it
-    #[arg(help_heading = "Reporting", short, long)]
-    pub verbose: bool,
+    /// Log each item, naming the thread that handled it; -vv adds the HTTP and TLS libraries'
+    /// debug records, -vvv their trace (RUST_LOG, in env_logger's syntax, chooses instead)
+    #[arg(help_heading = "Reporting", short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
     /// Progress display: auto (bars on a terminal, plain lines off one, none with -q), bar,
     /// plain, none
     ///

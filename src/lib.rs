@@ -20,6 +20,7 @@ pub mod escape;
 pub mod failure;
 pub mod inputs;
 pub mod list;
+pub mod logging;
 pub mod merge;
 pub mod output;
 pub mod pipeline;

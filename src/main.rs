@@ -9,7 +9,8 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use clap::Parser;
+use clap::error::ErrorKind;
+use clap::{CommandFactory, Parser};
 use thumbnail_maker::cli::Cli;
 use thumbnail_maker::commands::{self, CliError, Env};
 use thumbnail_maker::escape::printable;
@@ -31,10 +32,13 @@ fn main() -> ExitCode {
         }
     };
     let json = cli.wants_json();
+    let subcommand = cli.subcommand_path();
     let env = Env {
         stderr_is_terminal: std::io::stderr().is_terminal(),
         cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
         cancel: Arc::new(AtomicBool::new(false)),
+        ssl_cert_file: std::env::var_os("SSL_CERT_FILE").map(Into::into),
+        rust_log: std::env::var("RUST_LOG").ok(),
     };
     let cancel = Arc::clone(&env.cancel);
     // First Ctrl-C: start nothing new, finish what runs, report. Second: stop at once (the next
@@ -46,7 +50,7 @@ fn main() -> ExitCode {
             }
             std::process::exit(130);
         }
-        eprintln!("thumbnail-maker: interrupted; stopping after the items under way (Ctrl-C again stops at once)");
+        thumbnail_maker::logging::notice("thumbnail-maker: interrupted; stopping after the items under way (Ctrl-C again stops at once)");
     });
     // A panic here is a bug; with --json the caller still gets a document, not silence.
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| commands::execute(cli, &env)));
@@ -58,7 +62,7 @@ fn main() -> ExitCode {
             if json {
                 json_error("usage", &message, 2);
             }
-            eprintln!("thumbnail-maker: error: {}", printable(&message));
+            let _ = usage_error(&subcommand, &printable(&message)).print();
             ExitCode::from(2)
         }
         Ok(Err(CliError::Fatal(error))) => {
@@ -78,6 +82,21 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// The tool's own usage errors (`--crop` without a box, a bad template, an unreadable list) in
+/// clap's format, with the usage line of the (sub)command that was run: one format for every
+/// usage error, whoever found it.
+fn usage_error(subcommand: &[&str], message: &str) -> clap::Error {
+    let mut command = Cli::command();
+    command.build();
+    let mut command = &mut command;
+    for name in subcommand {
+        command = command
+            .find_subcommand_mut(name)
+            .expect("a parsed subcommand exists");
+    }
+    command.error(ErrorKind::ValueValidation, message)
 }
 
 /// The JSON document of a run that ended without a report. A closed stdout is not an error.

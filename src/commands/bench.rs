@@ -27,7 +27,13 @@ pub fn bench(args: &BenchArgs, env: &Env) -> Result<Outcome, CliError> {
         None => false,
         Some(plot) => match plot.extension().and_then(|e| e.to_str()) {
             Some("svg") => false,
-            Some("png") => true,
+            Some("png") if cfg!(feature = "plot-png") => true,
+            Some("png") => {
+                return Err(CliError::Usage(format!(
+                    "--plot {}: PNG charts need the `plot-png` feature (cargo install --locked --path . --features plot-png); an .svg chart needs nothing",
+                    plot.display()
+                )))
+            }
             _ => {
                 return Err(CliError::Usage(format!(
                     "--plot {}: name the chart .svg or .png",
@@ -90,13 +96,25 @@ pub fn bench(args: &BenchArgs, env: &Env) -> Result<Outcome, CliError> {
         let title = format!("thumbnail-maker: speedup by threads ({} cores)", env.cores);
         let svg = crate::bench::plot::speedup_svg(&result.tables, &title);
         if plot_png {
-            let png = crate::bench::plot::svg_to_png(&svg).map_err(|e| {
-                CliError::Fatal(anyhow::anyhow!("cannot render {}: {e}", path.display()))
-            })?;
-            write_file(path, &png)?;
+            write_file(path, &png_chart(&svg, path)?)?;
         } else {
             write_file(path, svg.as_bytes())?;
         }
     }
     Ok(Outcome::AllDone)
+}
+
+#[cfg(feature = "plot-png")]
+fn png_chart(svg: &str, path: &std::path::Path) -> Result<Vec<u8>, CliError> {
+    crate::bench::plot::svg_to_png(svg)
+        .map_err(|e| CliError::Fatal(anyhow::anyhow!("cannot render {}: {e}", path.display())))
+}
+
+/// Never called: without the feature, a .png chart is refused before the sweep.
+#[cfg(not(feature = "plot-png"))]
+fn png_chart(_: &str, path: &std::path::Path) -> Result<Vec<u8>, CliError> {
+    Err(CliError::Usage(format!(
+        "--plot {}: PNG charts need the `plot-png` feature",
+        path.display()
+    )))
 }

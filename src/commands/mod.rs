@@ -2,7 +2,7 @@
 //! `bench`, `merge` (`report merge`), `serve`. The machine's facts arrive in [`Env`], read once
 //! by `main`; exit statuses are `main`'s to choose from the returned [`Outcome`].
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,6 +23,10 @@ pub struct Env {
     pub stderr_is_terminal: bool,
     pub cores: usize,
     pub cancel: Arc<AtomicBool>,
+    /// `SSL_CERT_FILE`: the CA bundle HTTPS trusts when `--cacert` is not given.
+    pub ssl_cert_file: Option<PathBuf>,
+    /// `RUST_LOG`: which library log records to show.
+    pub rust_log: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -13,7 +13,7 @@ use crate::list::InputSource;
 use crate::progress::{Console, Display};
 use crate::report::{Outcome, Report};
 use crate::safety::{self, RunPaths, SideFile};
-use crate::{demo, pipeline};
+use crate::{demo, download, logging, pipeline};
 
 const NO_INPUTS: &str = "no inputs: the list is empty and the folders given hold no images";
 
@@ -86,7 +86,8 @@ pub fn run(run: &RunArgs, what: Inputs, env: &Env) -> Result<Outcome, CliError> 
         args: args.to_vec(),
         list,
     };
-    let mut config = config_from(run, inputs, env.cores).map_err(CliError::Usage)?;
+    let mut config = config_from(run, inputs, env.cores, env.ssl_cert_file.as_deref())
+        .map_err(CliError::Usage)?;
     config.cancel = Arc::clone(&env.cancel);
     if run.dry_run {
         let plan =
@@ -144,8 +145,32 @@ pub fn run(run: &RunArgs, what: Inputs, env: &Env) -> Result<Outcome, CliError> 
         ProgressArg::Bar => Display::Bars,
         ProgressArg::None => Display::Off,
     };
-    let console = Console::new(display, run.quiet, run.verbose, log_file);
-    let report = match what {
+    let console = Arc::new(Console::new(display, run.quiet, run.verbose > 0, log_file));
+    logging::attach(
+        Arc::clone(&console),
+        logging::filter(run.verbose, env.rust_log.as_deref()),
+    );
+    let report = run_with(what, config, run, &console);
+    logging::detach();
+    let report = report?;
+    drop(spooled);
+    // The report is printed first: a report file that cannot be written must not cost the
+    // JSON on stdout too.
+    print_report(&report, run.json, run.quiet);
+    if let Some(path) = &run.report {
+        write_file_with(path, |out| report.write_json(out))?;
+    }
+    Ok(report.outcome())
+}
+
+/// Runs the planned inputs, or the demo, with `console` showing progress.
+fn run_with(
+    what: Inputs,
+    config: Config,
+    run: &RunArgs,
+    console: &Console,
+) -> Result<Report, CliError> {
+    Ok(match what {
         Inputs::Demo { latency } => {
             if !run.quiet {
                 eprintln!(
@@ -155,22 +180,14 @@ pub fn run(run: &RunArgs, what: Inputs, env: &Env) -> Result<Outcome, CliError> 
                     config.out_dir.display()
                 );
             }
-            demo::run(config, latency, &console).map_err(anyhow::Error::from)?
+            demo::run(config, latency, console).map_err(anyhow::Error::from)?
         }
-        Inputs::Given { .. } => match pipeline::run(&config, &console) {
+        Inputs::Given { .. } => match pipeline::run(&config, console) {
             Ok(report) => report,
             Err(pipeline::RunError::NoInputs) => return Err(CliError::Usage(NO_INPUTS.into())),
             Err(e) => return Err(CliError::Fatal(e.into())),
         },
-    };
-    drop(spooled);
-    // The report is printed first: a report file that cannot be written must not cost the
-    // JSON on stdout too.
-    print_report(&report, run.json, run.quiet);
-    if let Some(path) = &run.report {
-        write_file_with(path, |out| report.write_json(out))?;
-    }
-    Ok(report.outcome())
+    })
 }
 
 /// The subcommand `arg` is a near miss of (one or two letters off), when `arg` is a bare word
@@ -209,8 +226,14 @@ fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 /// The validated settings of a run: every rule between options is checked here (and tested
-/// below), so `Config` holds no contradiction. `cores` is the machine's, read at the edge.
-pub fn config_from(run: &RunArgs, inputs: InputSource, cores: usize) -> Result<Config, String> {
+/// below), so `Config` holds no contradiction. `cores` is the machine's and `ssl_cert_file`
+/// the environment's CA bundle, both read at the edge.
+pub fn config_from(
+    run: &RunArgs,
+    inputs: InputSource,
+    cores: usize,
+    ssl_cert_file: Option<&Path>,
+) -> Result<Config, String> {
     if run.sizes.0.len() > 1 && !run.name_template.tells_sizes_apart() {
         return Err(format!(
             "--name-template '{}' gives every size the same name: add {{size}}, {{width}} or {{height}}",
@@ -228,6 +251,9 @@ pub fn config_from(run: &RunArgs, inputs: InputSource, cores: usize) -> Result<C
     }
     if run.keep_icc && run.format == crate::cli::FormatArg::Avif {
         return Err("--keep-icc: AVIF thumbnails cannot carry a profile here; without --keep-icc their colours are converted to sRGB".into());
+    }
+    if run.format == crate::cli::FormatArg::Avif && !cfg!(feature = "avif") {
+        return Err("-f avif: AVIF output needs the `avif` feature (cargo install --locked --path . --features avif); it adds the rav1e encoder, a minute of a fresh build".into());
     }
     let mut config = Config::new(inputs, cores);
     config.shard = run.shard;
@@ -260,6 +286,7 @@ pub fn config_from(run: &RunArgs, inputs: InputSource, cores: usize) -> Result<C
     config.net.read_timeout = Duration::from_secs(run.read_timeout);
     config.net.request_timeout = Duration::from_secs(run.timeout);
     config.net.headers = run.headers.clone();
+    config.net.trust = download::Trust::choose(run.cacert.as_deref(), ssl_cert_file)?;
     if let Some(agent) = &run.user_agent {
         config.net.user_agent = agent.clone();
     }
@@ -290,7 +317,7 @@ mod tests {
     fn config(args: &[&str]) -> Result<Config, String> {
         let cli = Cli::try_parse_from([&["thumbnail-maker", "x.jpg"], args].concat())
             .map_err(|e| e.to_string())?;
-        config_from(&cli.run, InputSource::default(), 4)
+        config_from(&cli.run, InputSource::default(), 4, None)
     }
 
     #[test]

@@ -18,8 +18,10 @@ use ureq::Agent;
 
 use crate::output;
 mod pool;
+mod tls;
 
 pub use pool::{download_all, download_from, OnDone};
+pub use tls::Trust;
 
 /// Network limits; every one is a flag so a user can loosen it.
 #[derive(Debug, Clone)]
@@ -42,6 +44,8 @@ pub struct NetOptions {
     pub headers: Vec<(String, String)>,
     /// The `User-Agent` header.
     pub user_agent: String,
+    /// The certificate authorities HTTPS trusts.
+    pub trust: Trust,
     /// Honour `http_proxy`, `https_proxy`, `ALL_PROXY` and `NO_PROXY`. Off for `demo` and the
     /// benchmarks, whose loopback traffic must never leave the machine through a proxy.
     pub env_proxy: bool,
@@ -68,6 +72,7 @@ impl Default for NetOptions {
             max_retry_after: Duration::from_secs(30),
             headers: Vec::new(),
             user_agent: DEFAULT_USER_AGENT.to_string(),
+            trust: Trust::default(),
             env_proxy: true,
         }
     }
@@ -174,6 +179,11 @@ impl Fetcher {
             // `/file:///etc/passwd` on the same host.
             .max_redirects(0)
             .user_agent(options.user_agent.clone())
+            .tls_config(
+                ureq::tls::TlsConfig::builder()
+                    .root_certs(options.trust.roots())
+                    .build(),
+            )
             // Per connection, and -d allows thousands: ureq's 128 KiB each way was 600 MB at
             // -d 2000. Responses are read through the input buffer (which also holds the
             // headers, capped at 64 KiB by ureq); requests are a few hundred bytes.

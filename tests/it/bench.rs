@@ -67,7 +67,8 @@ fn bench_sweeps_both_phases_and_writes_every_export() {
 }
 
 #[test]
-fn bench_draws_png_charts_too_and_refuses_other_names_before_running() {
+#[cfg(feature = "plot-png")]
+fn bench_draws_png_charts_with_the_feature() {
     let dir = tempfile::tempdir().unwrap();
     let out = tm_bare(dir.path())
         .args([
@@ -92,6 +93,25 @@ fn bench_draws_png_charts_too_and_refuses_other_names_before_running() {
     );
     let png = std::fs::read(dir.path().join("chart.png")).unwrap();
     assert_eq!(image::guess_format(&png).unwrap(), image::ImageFormat::Png);
+}
+
+#[test]
+#[cfg(not(feature = "plot-png"))]
+fn bench_names_the_feature_a_png_chart_needs_before_running() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = tm_bare(dir.path())
+        .args(["bench", "--plot", "chart.png"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--features plot-png"), "{stderr}");
+    assert_eq!(names(dir.path()), Vec::<String>::new());
+}
+
+#[test]
+fn bench_refuses_other_chart_names_before_running() {
+    let dir = tempfile::tempdir().unwrap();
     let out = tm_bare(dir.path())
         .args(["bench", "--plot", "chart.gif"])
         .output()

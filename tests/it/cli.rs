@@ -325,10 +325,30 @@ fn bad_usage_exits_2_with_a_clear_message() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(stderr.contains(message), "{args:?}: {stderr}");
+        // One format, whoever found the error (clap or the tool's own checks): clap's.
+        assert!(stderr.starts_with("error: "), "{args:?}: {stderr}");
+        assert!(
+            stderr.ends_with("\n\nFor more information, try '--help'.\n"),
+            "{args:?}: {stderr}"
+        );
     }
     assert!(
         !dir.path().join("out").exists(),
         "a usage error writes nothing"
+    );
+    // A subcommand's error shows that subcommand's usage.
+    let out = tm_bare(dir.path())
+        .args(["bench", "--plot", "chart.gif"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("error: --plot chart.gif: name the chart .svg or .png\n"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("\nUsage: thumbnail-maker bench [OPTIONS]"),
+        "{stderr}"
     );
 }
 
@@ -688,4 +708,42 @@ fn off_a_terminal_progress_comes_as_plain_lines_during_the_run() {
         "",
         "-q prints no progress"
     );
+}
+
+#[test]
+fn vv_and_rust_log_show_the_http_library_records_and_v_alone_does_not() {
+    let server = serve(
+        vec![("/a.jpg", Route::file("/a.jpg", sample("wine.jpg")))],
+        Duration::ZERO,
+    );
+    let url = server.url("/a.jpg");
+    let stderr_of = |args: &[&str], rust_log: Option<&str>| {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cmd = tm(dir.path());
+        cmd.arg(&url).args(["-s", "32"]).args(args);
+        if let Some(filter) = rust_log {
+            cmd.env("RUST_LOG", filter);
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let request = "DEBUG ureq::run: GET http://127.0.0.1:";
+    let v = stderr_of(&["-v"], None);
+    assert!(
+        v.contains("resize phase finished") && !v.contains(request),
+        "{v}"
+    );
+    let vv = stderr_of(&["-vv"], None);
+    assert!(
+        vv.contains(request) && vv.contains("s download-0] DEBUG ureq"),
+        "{vv}"
+    );
+    assert!(!vv.contains("TRACE "), "{vv}");
+    assert!(stderr_of(&["-vvv"], None).contains("TRACE "));
+    // RUST_LOG chooses instead of -v, in env_logger's syntax; our own -v lines stay off.
+    let ureq_only = stderr_of(&[], Some("ureq=debug"));
+    assert!(ureq_only.contains(request), "{ureq_only}");
+    assert!(!ureq_only.contains("phase finished"), "{ureq_only}");
+    assert!(!stderr_of(&["-vv"], Some("rustls=debug")).contains(request));
 }

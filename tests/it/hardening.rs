@@ -23,7 +23,14 @@ fn assert_usage_error(dir: &Path, args: &[&str], says: &str) {
         stderr.contains(says),
         "{args:?} should say {says:?}: {stderr}"
     );
-    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    // One line says what is wrong; clap's usage line and --help hint follow, as for every
+    // usage error.
+    let first = stderr.lines().next().unwrap_or("");
+    assert!(
+        first.starts_with("error: ") && first.contains(says),
+        "the first line says it: {stderr}"
+    );
+    assert!(stderr.ends_with("try '--help'.\n"), "{stderr}");
     assert!(
         !dir.join("out").exists(),
         "{args:?} created the output folder"

@@ -15,4 +15,6 @@ mod quality;
 mod resume;
 mod shard;
 mod streaming;
+mod terminal;
+mod tls;
 mod util;

@@ -74,6 +74,22 @@ fn sizes_crops_and_name_templates_make_exactly_the_files_asked_for() {
 }
 
 #[test]
+#[cfg(not(feature = "avif"))]
+fn avif_output_names_the_feature_it_needs_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("p3.png"), p3_png().0).unwrap();
+    let out = tm(dir.path())
+        .args(["p3.png", "-f", "avif"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--features avif"), "{stderr}");
+    assert_eq!(names(dir.path()), ["p3.png"]);
+}
+
+#[test]
+#[cfg(feature = "avif")]
 fn avif_output_is_written_on_request_in_srgb() {
     let (bytes, _) = p3_png();
     let dir = tempfile::tempdir().unwrap();

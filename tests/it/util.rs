@@ -49,7 +49,10 @@ pub fn tm_bare(dir: &Path) -> Command {
         .env_remove("ALL_PROXY")
         .env_remove("all_proxy")
         .env_remove("HTTPS_PROXY")
-        .env_remove("https_proxy");
+        .env_remove("https_proxy")
+        // Nor may a developer's log filter or CA bundle change what the tests see.
+        .env_remove("RUST_LOG")
+        .env_remove("SSL_CERT_FILE");
     cmd
 }
 

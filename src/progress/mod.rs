@@ -10,10 +10,15 @@ use std::io::Write;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use console::Term;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use term::Narrower;
 
 use crate::escape::printable;
 use crate::failure::Failure;
+
+mod term;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
@@ -128,7 +133,8 @@ impl Console {
     pub fn new(display: Display, quiet: bool, verbose: bool, log_file: Option<File>) -> Self {
         let bars = display == Display::Bars;
         let target = if bars {
-            ProgressDrawTarget::stderr()
+            // 20 Hz, as indicatif's own stderr target.
+            ProgressDrawTarget::term_like_with_hz(Box::new(Narrower(Term::stderr())), 20)
         } else {
             ProgressDrawTarget::hidden()
         };
@@ -190,6 +196,22 @@ impl Console {
             format!("{phase} {done}/{total} ({percent}%), {rate:.1}/s, ETA {eta}")
         };
         eprintln!("{line}");
+    }
+
+    /// A library's log record (see `logging`): asked for with `-vv` or `RUST_LOG`, so shown
+    /// whatever `-v` says, but not with `-q`; always written to the log file.
+    pub fn record(&self, message: &str) {
+        let line = self.stamp(message);
+        if !self.quiet {
+            self.line(&line);
+        }
+        self.to_file(&line);
+    }
+
+    /// A line from outside the pipeline (see `logging::notice`), shown even with `-q`.
+    pub fn notice(&self, message: &str) {
+        self.line(message);
+        self.to_file(&self.stamp(message));
     }
 
     fn to_file(&self, line: &str) {
