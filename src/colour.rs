@@ -11,11 +11,32 @@
 use image::{DynamicImage, RgbImage};
 use moxcms::{ColorProfile, DataColorSpace, Layout, RenderingIntent, TransformOptions};
 
-fn options() -> TransformOptions {
-    TransformOptions {
-        rendering_intent: RenderingIntent::RelativeColorimetric,
-        ..TransformOptions::default()
-    }
+/// Relative colorimetric first (vipsthumbnail's default); a profile that lacks it (a LUT
+/// profile with only a perceptual A2B0 table, as JPEG XL's XYB JPEGs and many printer and
+/// camera profiles have) is converted with the intent it does carry, the ICC spec's rule and
+/// what lcms2 and Pillow do. moxcms refuses a missing intent instead, and the pixels were
+/// left unconverted: a red-blue or green-purple picture, and no word said.
+const INTENTS: [RenderingIntent; 3] = [
+    RenderingIntent::RelativeColorimetric,
+    RenderingIntent::Perceptual,
+    RenderingIntent::Saturation,
+];
+
+/// The first transform from `from` to `to` an intent of [`INTENTS`] allows.
+fn transform_8bit(
+    from: &ColorProfile,
+    from_layout: Layout,
+    to: &ColorProfile,
+    to_layout: Layout,
+) -> Option<std::sync::Arc<moxcms::Transform8BitExecutor>> {
+    INTENTS.iter().find_map(|&rendering_intent| {
+        let options = TransformOptions {
+            rendering_intent,
+            ..TransformOptions::default()
+        };
+        from.create_transform_8bit(from_layout, to, to_layout, options)
+            .ok()
+    })
 }
 
 /// `image` (8-bit, as the decoder left it) converted from the colour space `icc` describes to
@@ -35,11 +56,7 @@ fn convert(image: &DynamicImage, icc: &[u8]) -> Option<DynamicImage> {
         return None;
     }
     let srgb = ColorProfile::new_srgb();
-    let transform = |layout| {
-        profile
-            .create_transform_8bit(layout, &srgb, layout, options())
-            .ok()
-    };
+    let transform = |layout| transform_8bit(&profile, layout, &srgb, layout);
     match image {
         DynamicImage::ImageRgb8(rgb) => {
             let mut out = RgbImage::new(rgb.width(), rgb.height());
@@ -75,15 +92,7 @@ pub fn cmyk_to_rgb(cmyk: &[u8], width: u32, height: u32, icc: Option<&[u8]>) -> 
 fn through_profile(cmyk: &[u8], icc: Option<&[u8]>, rgb: &mut RgbImage) -> bool {
     icc.and_then(|icc| ColorProfile::new_from_slice(icc).ok())
         .filter(|p| p.color_space == DataColorSpace::Cmyk)
-        .and_then(|p| {
-            p.create_transform_8bit(
-                Layout::Rgba,
-                &ColorProfile::new_srgb(),
-                Layout::Rgb,
-                options(),
-            )
-            .ok()
-        })
+        .and_then(|p| transform_8bit(&p, Layout::Rgba, &ColorProfile::new_srgb(), Layout::Rgb))
         .is_some_and(|t| t.transform(cmyk, rgb).is_ok())
 }
 

@@ -284,12 +284,20 @@ pub fn has_end_marker(bytes: &[u8]) -> bool {
     bytes[scan..].windows(2).rev().any(|w| w == [0xFF, 0xD9])
 }
 
-/// Offset of the first start-of-scan marker, walking the segments by their lengths.
+/// Offset of the first start-of-scan marker, walking the segments by their lengths. Bytes
+/// where a marker should be (junk between segments, or a segment longer than it declares) are
+/// skipped to the next marker, as libjpeg does with its "extraneous bytes before marker"
+/// warning: such files are complete, and libjpeg, Pillow and libvips decode them.
 fn first_scan(bytes: &[u8]) -> Option<usize> {
     let mut i = 2; // after SOI
     while i + 4 <= bytes.len() {
         if bytes[i] != 0xFF {
-            return None;
+            // The next FF followed by a marker code (not a stuffed 00, not a fill FF).
+            let skip = bytes[i..]
+                .windows(2)
+                .position(|w| w[0] == 0xFF && w[1] != 0x00 && w[1] != 0xFF)?;
+            i += skip;
+            continue;
         }
         let marker = bytes[i + 1];
         if marker == 0xFF {

@@ -321,3 +321,41 @@ fn linear_light_keeps_thin_bright_lines_bright() {
     assert!(plain.abs_diff(128) <= 2, "{plain}");
     assert!(linear.abs_diff(188) <= 2, "{linear}");
 }
+
+#[test]
+fn a_profile_with_only_a_perceptual_table_is_converted_through_it() {
+    // Made by scripts/make-lut-profile.py: its only transform is an A2B0 table (as JPEG XL's
+    // XYB JPEGs and many printer and camera profiles carry), which swaps red and blue. Pillow's
+    // ImageCms (lcms2) turns (200, 100, 50) into (50, 100, 200) with it, at either intent: the
+    // ICC rule is to use the table the profile has. Left unconverted, the picture would come
+    // out with red and blue swapped and no word said.
+    let icc = std::fs::read(fixture("swap-rb-a2b0-only.icc")).unwrap();
+    let image = DynamicImage::ImageRgb8(RgbImage::from_pixel(40, 20, Rgb([200, 100, 50])));
+    let dir = tempfile::tempdir().unwrap();
+    for (format, name) in [
+        (OutputFormat::Png, "png.png"),
+        (OutputFormat::Jpeg, "jpeg.jpg"),
+    ] {
+        std::fs::write(
+            dir.path().join(name),
+            encoded(&image, format, None, Some(icc.clone())),
+        )
+        .unwrap();
+    }
+    let status = tm_bare(dir.path())
+        .args([
+            "png.png", "jpeg.jpg", "-s", "20", "-f", "png", "-q", "-o", "out",
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    for name in ["png_20.png", "jpeg_20.png"] {
+        let file = std::fs::read(dir.path().join("out").join(name)).unwrap();
+        let pixel = image::load_from_memory(&file)
+            .unwrap()
+            .to_rgb8()
+            .get_pixel(10, 5)
+            .0;
+        assert!(close(pixel, [50, 100, 200], 3), "{name}: {pixel:?}");
+    }
+}

@@ -203,3 +203,76 @@ fn a_large_truncated_jpeg_read_from_disk_is_caught_too() {
     });
     assert_eq!(lenient.status, 0, "{}", lenient.stderr);
 }
+
+/// `jpeg` with `insert` placed before its second marker segment (after APP0).
+fn with_bytes_before_second_segment(jpeg: &[u8], insert: &[u8]) -> Vec<u8> {
+    let app0_length = usize::from(u16::from_be_bytes([jpeg[4], jpeg[5]]));
+    let at = 4 + app0_length;
+    assert_eq!(jpeg[at], 0xFF, "a marker follows APP0");
+    [&jpeg[..at], insert, &jpeg[at..]].concat()
+}
+
+#[test]
+fn complete_jpegs_with_stray_bytes_between_segments_are_decoded_like_the_clean_file() {
+    // What libjpeg calls "extraneous bytes before marker" and decodes anyway, as Pillow and
+    // libvips do: junk before a marker, an APP segment declaring less than it holds, junk
+    // before the scan. Each file still ends with its end marker; none is truncated.
+    let clean = sample("seeding.jpg");
+    let sos = clean.windows(2).position(|w| w == [0xFF, 0xDA]).unwrap();
+    let variants: [(&str, Vec<u8>); 3] = [
+        (
+            "junk",
+            with_bytes_before_second_segment(clean, &[0x12, 0x34, 0x00, 0x99]),
+        ),
+        (
+            "short-app",
+            with_bytes_before_second_segment(clean, b"\xFF\xE1\x00\x08Exif\x00\x00GARBAGE"),
+        ),
+        (
+            "before-scan",
+            [&clean[..sos], b"\x00junk", &clean[sos..]].concat(),
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("clean.jpg"), clean).unwrap();
+    for (name, bytes) in &variants {
+        std::fs::write(dir.path().join(format!("{name}.jpg")), bytes).unwrap();
+    }
+    // Over 64 KB each, so read straight from disk; PNG output, so equal pixels mean equal bytes.
+    let run = run_json({
+        let mut c = tm(dir.path());
+        c.args(["clean.jpg", "junk.jpg", "short-app.jpg", "before-scan.jpg"])
+            .args(["-s", "64", "-f", "png"]);
+        c
+    });
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let out = dir.path().join("out");
+    let want = std::fs::read(out.join("clean_64.png")).unwrap();
+    for (name, bytes) in &variants {
+        let got = std::fs::read(out.join(format!("{name}_64.png"))).unwrap();
+        assert!(
+            got == want,
+            "{name} differs from the clean file's thumbnail"
+        );
+        // The same from memory (the path small files and downloads take).
+        let spec = thumbnail_maker::ThumbnailSpec {
+            sizes: vec!["64".parse().unwrap()],
+            format: Some(thumbnail_maker::output::OutputFormat::Png),
+            ..thumbnail_maker::ThumbnailSpec::default()
+        };
+        let mut thumbnailer = thumbnail_maker::resize::Thumbnailer::new(false);
+        let made = thumbnail_maker::make_thumbnails(bytes, &spec, &mut thumbnailer).unwrap();
+        assert!(made.thumbnails[0].bytes == want, "{name} from memory");
+    }
+    // Stray bytes are no licence to be cut short: the junk file without its end is refused.
+    let junk = &variants[0].1;
+    std::fs::write(dir.path().join("cut.jpg"), &junk[..junk.len() * 6 / 10]).unwrap();
+    let run = run_json({
+        let mut c = tm(dir.path());
+        c.arg("cut.jpg");
+        c
+    });
+    assert_eq!(run.status, 1);
+    let error = run.json["failures"][0]["error"].as_str().unwrap();
+    assert!(error.contains("truncated JPEG"), "{error}");
+}
