@@ -12,7 +12,9 @@ use crate::failure::{Failure, Stage};
 use crate::safety::Fence;
 
 /// File endings a folder is scanned for. Content decides the real format later.
-const IMAGE_EXTENSIONS: &[&str] = &["jpg", "jpeg", "jpe", "png", "webp", "gif"];
+const IMAGE_EXTENSIONS: &[&str] = &[
+    "jpg", "jpeg", "jpe", "png", "webp", "gif", "tif", "tiff", "bmp", "ico",
+];
 
 /// The longest stem we produce, in bytes (cut on a character boundary): file systems cap names
 /// at 255 bytes, and the thumbnail suffix, a disambiguating hash and a template's own text still

@@ -284,6 +284,35 @@ pub fn has_end_marker(bytes: &[u8]) -> bool {
     bytes[scan..].windows(2).rev().any(|w| w == [0xFF, 0xD9])
 }
 
+/// Whether the JPEG is lossless (SOF3, or SOF7, SOF11, SOF15): a process libjpeg-turbo's
+/// lossy decoder refuses with "Unsupported JPEG process: SOF type 0xc3", which names nothing a
+/// user knows.
+pub fn is_lossless(bytes: &[u8]) -> bool {
+    matches!(frame_marker(bytes), Some(0xC3 | 0xC7 | 0xCB | 0xCF))
+}
+
+/// The start-of-frame marker (SOF0 to SOF15) before the first scan.
+fn frame_marker(bytes: &[u8]) -> Option<u8> {
+    let scan = first_scan(bytes)?;
+    let mut i = 2;
+    while i + 4 <= scan {
+        match bytes[i..scan]
+            .windows(2)
+            .position(|w| w[0] == 0xFF && w[1] != 0x00 && w[1] != 0xFF)
+        {
+            Some(skip) => i += skip,
+            None => return None,
+        }
+        let marker = bytes[i + 1];
+        if (0xC0..=0xCF).contains(&marker) && !matches!(marker, 0xC4 | 0xC8 | 0xCC) {
+            return Some(marker);
+        }
+        let length = usize::from(u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]));
+        i += 2 + length;
+    }
+    None
+}
+
 /// Offset of the first start-of-scan marker, walking the segments by their lengths. Bytes
 /// where a marker should be (junk between segments, or a segment longer than it declares) are
 /// skipped to the next marker, as libjpeg does with its "extraneous bytes before marker"

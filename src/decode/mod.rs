@@ -10,6 +10,7 @@
 pub mod jpeg;
 mod meta;
 pub mod prune;
+mod tiff;
 
 pub use meta::Metadata;
 
@@ -25,6 +26,9 @@ pub const ALLOWED: &[ImageFormat] = &[
     ImageFormat::Png,
     ImageFormat::WebP,
     ImageFormat::Gif,
+    ImageFormat::Tiff,
+    ImageFormat::Bmp,
+    ImageFormat::Ico,
 ];
 
 /// Pillow's decompression-bomb error threshold: a limit users already know.
@@ -84,14 +88,22 @@ impl Target {
 pub enum DecodeError {
     #[error("not an image: the content is {0}")]
     NotAnImage(&'static str),
-    #[error("{0:?} images are not supported (only JPEG, PNG, WebP and GIF)")]
+    #[error("{0:?} images are not supported (only JPEG, PNG, WebP, GIF, TIFF, BMP and ICO)")]
     Unsupported(ImageFormat),
+    /// A format we recognise and do not decode, named so the user knows what they have.
+    #[error("{0} images are not supported (only JPEG, PNG, WebP, GIF, TIFF, BMP and ICO)")]
+    Recognised(&'static str),
     #[error("image is {width}x{height}, {} megapixels, over the limit of {} megapixels (--max-pixels)", mp(*width as u64 * *height as u64), mp(*max))]
     TooLarge { width: u32, height: u32, max: u64 },
     #[error("image has no pixels ({width}x{height})")]
     Empty { width: u32, height: u32 },
     #[error("corrupt or truncated image")]
     Corrupt(#[source] ImageError),
+    #[error("corrupt TIFF: {0}")]
+    Tiff(String),
+    /// A file of a format we read, using a variant of it the decoder does not support.
+    #[error("not supported: {0}")]
+    Variant(String),
     /// libjpeg's own message for a fatal error.
     #[error("corrupt JPEG: {0}")]
     Jpeg(String),
@@ -126,6 +138,9 @@ pub struct Decoded {
 pub fn decode(bytes: &[u8], options: &DecodeOptions) -> Result<Decoded, DecodeError> {
     let format = sniff(bytes)?;
     if format == ImageFormat::Jpeg {
+        if jpeg::is_lossless(bytes) {
+            return Err(DecodeError::Recognised("lossless JPEG (SOF3)"));
+        }
         if !options.allow_truncated && !jpeg::has_end_marker(bytes) {
             return Err(DecodeError::Truncated);
         }
@@ -163,6 +178,9 @@ pub fn decode_file(path: &Path, options: &DecodeOptions) -> Result<Decoded, Deco
         .read_to_end(&mut head)
         .map_err(read_err)?;
     if sniff(&head)? == ImageFormat::Jpeg {
+        if jpeg::is_lossless(&head) {
+            return Err(DecodeError::Recognised("lossless JPEG (SOF3)"));
+        }
         if let Some(decoded) = jpeg::decode_file(&mut file, &head, options)? {
             return Ok(decoded);
         }
@@ -181,6 +199,16 @@ fn decode_general(
     format: ImageFormat,
     options: &DecodeOptions,
 ) -> Result<Decoded, DecodeError> {
+    if format == ImageFormat::Tiff && tiff::is_palette(bytes) {
+        let image = tiff::decode_palette(bytes, options)?;
+        return Ok(Decoded {
+            source_size: (image.width(), image.height()),
+            image,
+            format,
+            metadata: Metadata::default(),
+            skipped_scan_bytes: 0,
+        });
+    }
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     let mut limits = Limits::default();
     // Decoders allocate their own working memory too (zune-jpeg, png's inflate window); the
@@ -216,6 +244,8 @@ fn decode_general(
             let (exif, orientation) = meta::upright_exif(&exif);
             (Some(exif), orientation)
         }
+        // A TIFF keeps its orientation in a tag of its own image directory, not in EXIF.
+        None if format == ImageFormat::Tiff => (None, decoder.orientation().ok()),
         None => (None, None),
     };
     let mut image = DynamicImage::from_decoder(decoder).map_err(classify)?;
@@ -246,10 +276,36 @@ fn check_dimensions(width: u32, height: u32, options: &DecodeOptions) -> Result<
 
 /// The format by magic bytes, or a description of what the content is instead.
 pub fn sniff(bytes: &[u8]) -> Result<ImageFormat, DecodeError> {
+    if let Some(name) = recognised(bytes) {
+        return Err(DecodeError::Recognised(name));
+    }
     match image::guess_format(bytes) {
         Ok(format) if ALLOWED.contains(&format) => Ok(format),
         Ok(format) => Err(DecodeError::Unsupported(format)),
         Err(_) => Err(DecodeError::NotAnImage(describe(bytes))),
+    }
+}
+
+/// Image formats we know by their magic bytes and do not decode, so the error names them
+/// rather than calling them "of an unknown kind".
+fn recognised(bytes: &[u8]) -> Option<&'static str> {
+    let brand = (bytes.get(4..8) == Some(b"ftyp"))
+        .then(|| bytes.get(8..12))
+        .flatten();
+    match bytes {
+        [0x00, 0x00, 0x00, 0x0C, b'j', b'P', b' ', b' ', ..] | [0xFF, 0x4F, 0xFF, 0x51, ..] => {
+            Some("JPEG 2000")
+        }
+        [0x00, 0x00, 0x00, 0x0C, b'J', b'X', b'L', b' ', ..] | [0xFF, 0x0A, ..] => Some("JPEG XL"),
+        [b'I', b'I', 0xBC, ..] => Some("JPEG XR"),
+        [b'8', b'B', b'P', b'S', ..] => Some("Photoshop (PSD)"),
+        _ => match brand? {
+            b"avif" | b"avis" => Some("AVIF"),
+            b"heic" | b"heix" | b"hevc" | b"hevx" | b"heim" | b"heis" | b"mif1" | b"msf1" => {
+                Some("HEIF/HEIC")
+            }
+            _ => None,
+        },
     }
 }
 
@@ -276,7 +332,9 @@ fn describe(bytes: &[u8]) -> &'static str {
 
 fn classify(error: ImageError) -> DecodeError {
     match error {
-        ImageError::Unsupported(_) => DecodeError::NotAnImage("of an unknown kind"),
+        // The format was recognised (by its magic bytes) but this file uses a part of it the
+        // decoder lacks: say which, rather than "of an unknown kind".
+        ImageError::Unsupported(e) => DecodeError::Variant(e.to_string()),
         other => DecodeError::Corrupt(other),
     }
 }

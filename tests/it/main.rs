@@ -6,6 +6,7 @@ mod cli;
 mod corpus;
 mod engine;
 mod faults;
+mod formats;
 mod hardening;
 mod house;
 mod outputs;

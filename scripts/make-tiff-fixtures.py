@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""Writes the TIFF (and BMP, ICO) fixtures of tests/it/formats.rs with Pillow (its libtiff):
+one 64x48 picture of four coloured quadrants in each compression, bit depth and layout users
+have; ImageMagick's `convert` writes the tiled one. Usage: make-tiff-fixtures.py tests/fixtures/tiff
+"""
+import subprocess
+import sys
+from pathlib import Path
+
+from PIL import Image, TiffImagePlugin
+
+W, H = 64, 48
+QUADRANTS = [(220, 30, 30), (30, 200, 40), (20, 40, 210), (250, 250, 250)]
+
+
+def picture(mode="RGB"):
+    im = Image.new("RGB", (W, H))
+    for i, colour in enumerate(QUADRANTS):
+        x, y = (i % 2) * W // 2, (i // 2) * H // 2
+        im.paste(colour, (x, y, x + W // 2, y + H // 2))
+    return im.convert(mode) if mode != "RGB" else im
+
+
+def main():
+    out = Path(sys.argv[1])
+    out.mkdir(parents=True, exist_ok=True)
+    rgb = picture()
+    for compression in ["raw", "tiff_lzw", "tiff_adobe_deflate", "packbits", "jpeg"]:
+        rgb.save(out / f"rgb-{compression}.tif", compression=compression)
+    # Through ImageMagick, which Pillow cannot write: 16x16 tiles (Deflate: image-tiff 0.11
+    # fails on ImageMagick's LZW tiles, image-rs/image-tiff#395), and 2-bit palette indices.
+    subprocess.run(
+        ["convert", out / "rgb-raw.tif", "-compress", "zip", "-define",
+         "tiff:tile-geometry=16x16", out / "rgb-tiled-deflate.tif"],
+        check=True,
+    )
+    subprocess.run(
+        ["convert", out / "rgb-raw.tif", "-colors", "4", "-type", "Palette", "-depth", "2",
+         out / "palette-2bit.tif"],
+        check=True,
+    )
+    rgb.convert("RGBA").save(out / "rgba-lzw.tif", compression="tiff_lzw")
+    rgb.convert("P", palette=Image.Palette.ADAPTIVE, colors=4).save(out / "palette-8bit.tif")
+    rgb.convert("CMYK").save(out / "cmyk-lzw.tif", compression="tiff_lzw")
+    # 16-bit grey spanning the full range (Pillow's convert("I;16") keeps 0-255).
+    grey = rgb.convert("L")
+    grey16 = Image.new("I;16", grey.size)
+    grey16.putdata([v * 257 for v in grey.getdata()])
+    grey16.save(out / "grey16.tif")
+    bilevel = rgb.convert("L").point(lambda v: 255 if v > 128 else 0).convert("1")
+    bilevel.save(out / "bilevel-g4.tif", compression="group4")
+    bilevel.save(out / "bilevel-g3.tif", compression="group3")
+    # Stored on its side with the Orientation tag 6 (rotate 90 clockwise to view).
+    info = TiffImagePlugin.ImageFileDirectory_v2()
+    info[274] = 6
+    rgb.transpose(Image.Transpose.ROTATE_90).save(out / "orientation-6.tif", tiffinfo=info)
+    # Two pages: the thumbnail is of the first.
+    rgb.save(out / "two-pages.tif", save_all=True, append_images=[Image.new("RGB", (W, H))])
+    rgb.save(out / "quadrants.bmp")
+    # Icons: PNG entries (what Pillow writes, RGBA as Windows wants) and BMP entries.
+    rgba = rgb.convert("RGBA")
+    rgba.save(out / "icon-png.ico", sizes=[(16, 16), (48, 48)])
+    rgba.save(out / "icon-bmp.ico", sizes=[(16, 16), (48, 48)], bitmap_format="bmp")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,150 @@
+//! Palette TIFFs (scans, maps, old archives), which `image`'s TIFF decoder and the `tiff` crate
+//! under it refuse ("Photometric interpretation RGBPalette is unsupported"). The `tiff` crate
+//! decodes the indices as grey samples once a copy of the file says the image is grey, and the
+//! file's ColorMap turns them into colours.
+
+use std::io::Cursor;
+
+use image::metadata::Orientation;
+use image::{DynamicImage, RgbImage};
+use tiff::decoder::{Decoder, DecodingResult, Limits};
+use tiff::tags::Tag;
+use tiff::ColorType;
+
+use super::{DecodeError, DecodeOptions};
+
+/// PhotometricInterpretation: 1 is BlackIsZero (grey), 3 RGB palette.
+const PHOTOMETRIC: u16 = 262;
+const GREY: u16 = 1;
+const PALETTE: u16 = 3;
+
+/// Whether the first image of this TIFF is a palette image.
+pub fn is_palette(bytes: &[u8]) -> bool {
+    photometric(bytes).is_some_and(|(_, value, _)| value == PALETTE)
+}
+
+/// Where the first image's PhotometricInterpretation value sits, the value, and whether the
+/// file is big-endian; `None` for anything but a plain (not Big)TIFF with that tag inline.
+fn photometric(bytes: &[u8]) -> Option<(usize, u16, bool)> {
+    let big = match bytes.get(..4)? {
+        b"II*\0" => false,
+        b"MM\0*" => true,
+        _ => return None,
+    };
+    let u16_at = |at: usize| {
+        let b: [u8; 2] = bytes.get(at..at + 2)?.try_into().ok()?;
+        Some(if big {
+            u16::from_be_bytes(b)
+        } else {
+            u16::from_le_bytes(b)
+        })
+    };
+    let b: [u8; 4] = bytes.get(4..8)?.try_into().ok()?;
+    let ifd = if big {
+        u32::from_be_bytes(b)
+    } else {
+        u32::from_le_bytes(b)
+    } as usize;
+    let entries = usize::from(u16_at(ifd)?);
+    (0..entries).find_map(|i| {
+        let entry = ifd + 2 + 12 * i;
+        // A SHORT (type 3), one of it, stored in the entry itself.
+        (u16_at(entry)? == PHOTOMETRIC && u16_at(entry + 2)? == 3)
+            .then(|| Some((entry + 8, u16_at(entry + 8)?, big)))
+            .flatten()
+    })
+}
+
+/// The palette TIFF in `bytes` as RGB, upright, refused over the pixel budget before decoding.
+pub fn decode_palette(bytes: &[u8], options: &DecodeOptions) -> Result<DynamicImage, DecodeError> {
+    let (at, _, big) = photometric(bytes).ok_or(DecodeError::Tiff("no palette".into()))?;
+    let mut grey = bytes.to_vec();
+    let value = if big {
+        GREY.to_be_bytes()
+    } else {
+        GREY.to_le_bytes()
+    };
+    grey[at..at + 2].copy_from_slice(&value);
+    let corrupt = |e: tiff::TiffError| DecodeError::Tiff(e.to_string());
+    let mut limits = Limits::default();
+    limits.decoding_buffer_size = usize::try_from(options.max_pixels).unwrap_or(usize::MAX);
+    let mut decoder = Decoder::new(Cursor::new(&grey))
+        .map_err(corrupt)?
+        .with_limits(limits);
+    let (width, height) = decoder.dimensions().map_err(corrupt)?;
+    super::check_dimensions(width, height, options)?;
+    let bits = match decoder.colortype().map_err(corrupt)? {
+        ColorType::Gray(bits @ (1 | 2 | 4 | 8)) => bits,
+        other => {
+            return Err(DecodeError::Variant(format!(
+                "palette TIFF with samples {other:?}"
+            )))
+        }
+    };
+    let map = decoder.get_tag_u16_vec(Tag::ColorMap).map_err(corrupt)?;
+    let colours = 1usize << bits;
+    if map.len() != 3 * colours {
+        return Err(DecodeError::Tiff(format!(
+            "a colour map of {} entries for {bits}-bit indices",
+            map.len()
+        )));
+    }
+    let orientation = decoder
+        .find_tag(Tag::Orientation)
+        .ok()
+        .flatten()
+        .and_then(|v| Orientation::from_exif(v.into_u16().ok()?.min(255) as u8));
+    let DecodingResult::U8(samples) = decoder.read_image().map_err(corrupt)? else {
+        return Err(DecodeError::Tiff(
+            "palette indices wider than a byte".into(),
+        ));
+    };
+    let (w, h) = (width as usize, height as usize);
+    // Below 8 bits the rows come packed, each starting on a byte, unless already one a byte.
+    let packed = bits < 8 && samples.len() != w * h;
+    let row_bytes = if packed {
+        (w * usize::from(bits)).div_ceil(8)
+    } else {
+        w
+    };
+    if samples.len() < row_bytes * h {
+        return Err(DecodeError::Tiff(
+            "fewer pixels than the header declares".into(),
+        ));
+    }
+    let index = |x: usize, y: usize| -> usize {
+        if !packed {
+            return usize::from(samples[y * row_bytes + x]);
+        }
+        let bit = x * usize::from(bits);
+        let byte = samples[y * row_bytes + bit / 8];
+        let shift = 8 - usize::from(bits) - bit % 8;
+        usize::from(byte >> shift) & (colours - 1)
+    };
+    let mut rgb = RgbImage::new(width, height);
+    for (x, y, pixel) in rgb.enumerate_pixels_mut() {
+        let i = index(x as usize, y as usize).min(colours - 1);
+        // ColorMap holds 16-bit reds, then greens, then blues.
+        pixel.0 = [0, 1, 2].map(|c| (map[c * colours + i] >> 8) as u8);
+    }
+    let mut image = DynamicImage::ImageRgb8(rgb);
+    image.apply_orientation(orientation.unwrap_or(Orientation::NoTransforms));
+    Ok(image)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_palette;
+
+    #[test]
+    fn only_tiffs_with_a_palette_photometric_are_taken() {
+        // II, offset 8, one entry: 262 SHORT 1 = 3.
+        let mut tiff = b"II*\0\x08\0\0\0\x01\0".to_vec();
+        tiff.extend([6, 1, 3, 0, 1, 0, 0, 0, 3, 0, 0, 0]);
+        assert!(is_palette(&tiff));
+        tiff[18] = 2; // RGB
+        assert!(!is_palette(&tiff));
+        assert!(!is_palette(b"MM\0*\0\0"));
+        assert!(!is_palette(b"\x89PNG\r\n\x1a\n"));
+    }
+}
