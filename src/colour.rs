@@ -5,8 +5,9 @@
 //! So the pixels are converted to sRGB once, after the shrink-on-load decode and before the
 //! resize, with moxcms (pure Rust, already in `image`'s tree; measured 4 to 6 times faster than
 //! lcms2 and as close to it as one level in 255, see README "Colour"). The rendering intent is
-//! relative colorimetric, vipsthumbnail's default. An unreadable profile is ignored, as browsers
-//! do, rather than failing the image.
+//! relative colorimetric, vipsthumbnail's default. A profile that cannot be used (unreadable, or
+//! no transform from it) fails nothing: the pixels are shown as they are, as browsers do, and the
+//! caller is told why, for a warning in the log and the report.
 
 use image::{DynamicImage, RgbImage};
 use moxcms::{ColorProfile, DataColorSpace, Layout, RenderingIntent, TransformOptions};
@@ -40,35 +41,59 @@ fn transform_8bit(
 }
 
 /// `image` (8-bit, as the decoder left it) converted from the colour space `icc` describes to
-/// sRGB. Grey images and profiles that do not describe RGB are left as they are. The profile
-/// comes from an untrusted file: should moxcms panic on it, the pixels stay as they were.
-pub fn to_srgb(image: DynamicImage, icc: &[u8]) -> DynamicImage {
+/// sRGB, and why not when it could not be. Grey images are left as they are. The profile comes
+/// from an untrusted file: should moxcms panic on it, the pixels stay as they were.
+pub fn to_srgb(image: DynamicImage, icc: &[u8]) -> (DynamicImage, Option<String>) {
+    let grey = matches!(
+        image,
+        DynamicImage::ImageLuma8(_) | DynamicImage::ImageLumaA8(_)
+    );
+    if grey {
+        return (image, None);
+    }
     match crate::catch::quietly(|| convert(&image, icc)) {
-        Ok(Some(converted)) => converted,
-        _ => image,
+        Ok(Ok(converted)) => (converted, None),
+        Ok(Err(why)) => (image, Some(format!("colours left unconverted: {why}"))),
+        Err(panic) => (
+            image,
+            Some(format!(
+                "colours left unconverted: the profile broke the converter ({panic})"
+            )),
+        ),
     }
 }
 
-/// The converted image, or `None` where there is nothing (or nothing safe) to do.
-fn convert(image: &DynamicImage, icc: &[u8]) -> Option<DynamicImage> {
-    let profile = ColorProfile::new_from_slice(icc).ok()?;
+/// The RGB(A) `image` converted to sRGB, or why it could not be.
+fn convert(image: &DynamicImage, icc: &[u8]) -> Result<DynamicImage, String> {
+    let profile = ColorProfile::new_from_slice(icc)
+        .map_err(|e| format!("the embedded ICC profile is unreadable ({e})"))?;
     if profile.color_space != DataColorSpace::Rgb {
-        return None;
+        return Err(format!(
+            "the embedded ICC profile is for {:?}, the pixels are RGB",
+            profile.color_space
+        ));
     }
     let srgb = ColorProfile::new_srgb();
-    let transform = |layout| transform_8bit(&profile, layout, &srgb, layout);
+    let no_transform = || "no rendering intent of the ICC profile converts to sRGB".to_string();
+    let transform =
+        |layout| transform_8bit(&profile, layout, &srgb, layout).ok_or_else(no_transform);
+    let failed = |e: moxcms::CmsError| format!("the ICC conversion failed ({e})");
     match image {
         DynamicImage::ImageRgb8(rgb) => {
             let mut out = RgbImage::new(rgb.width(), rgb.height());
-            transform(Layout::Rgb)?.transform(rgb, &mut out).ok()?;
-            Some(DynamicImage::ImageRgb8(out))
+            transform(Layout::Rgb)?
+                .transform(rgb, &mut out)
+                .map_err(failed)?;
+            Ok(DynamicImage::ImageRgb8(out))
         }
         DynamicImage::ImageRgba8(rgba) => {
             let mut out = image::RgbaImage::new(rgba.width(), rgba.height());
-            transform(Layout::Rgba)?.transform(rgba, &mut out).ok()?;
-            Some(DynamicImage::ImageRgba8(out))
+            transform(Layout::Rgba)?
+                .transform(rgba, &mut out)
+                .map_err(failed)?;
+            Ok(DynamicImage::ImageRgba8(out))
         }
-        _ => None,
+        other => Err(format!("pixels of type {:?}", other.color())),
     }
 }
 
@@ -108,31 +133,44 @@ mod tests {
         // (Pillow's ImageCms with lcms2 gives (220, 92, 46) for P3 (205, 100, 60)).
         let p3 = ColorProfile::new_display_p3().encode().unwrap();
         let image = DynamicImage::ImageRgb8(RgbImage::from_pixel(4, 4, Rgb([205, 100, 60])));
-        let out = to_srgb(image, &p3).to_rgb8();
-        let px = out.get_pixel(1, 1).0;
+        let (out, warning) = to_srgb(image, &p3);
+        assert_eq!(warning, None);
+        let px = out.to_rgb8().get_pixel(1, 1).0;
         for (got, want) in px.iter().zip([220u8, 92, 46]) {
             assert!(got.abs_diff(want) <= 1, "{px:?}");
         }
     }
 
     #[test]
-    fn srgb_and_broken_profiles_leave_pixels_alone() {
+    fn srgb_leaves_pixels_alone_and_an_unusable_profile_says_why() {
         let image = || DynamicImage::ImageRgb8(RgbImage::from_pixel(2, 2, Rgb([205, 100, 60])));
         let srgb = ColorProfile::new_srgb().encode().unwrap();
-        let same = to_srgb(image(), &srgb).to_rgb8();
+        let (same, warning) = to_srgb(image(), &srgb);
+        assert_eq!(warning, None);
         assert!(same
+            .to_rgb8()
             .get_pixel(0, 0)
             .0
             .iter()
             .zip([205u8, 100, 60])
             .all(|(a, b)| a.abs_diff(b) <= 1));
-        assert_eq!(
-            to_srgb(image(), b"not a profile")
-                .to_rgb8()
-                .get_pixel(0, 0)
-                .0,
-            [205, 100, 60]
+        let (kept, warning) = to_srgb(image(), b"not a profile");
+        assert_eq!(kept.to_rgb8().get_pixel(0, 0).0, [205, 100, 60]);
+        let warning = warning.unwrap();
+        assert!(
+            warning.starts_with("colours left unconverted: the embedded ICC profile is unreadable"),
+            "{warning}"
         );
+        // A grey profile on RGB pixels is said too; a grey image's profile is left quietly.
+        let grey_profile = ColorProfile::new_gray_with_gamma(2.2).encode().unwrap();
+        let (_, warning) = to_srgb(image(), &grey_profile);
+        let warning = warning.unwrap();
+        assert!(
+            warning.contains("for Gray, the pixels are RGB"),
+            "{warning}"
+        );
+        let grey = DynamicImage::ImageLuma8(image::GrayImage::new(2, 2));
+        assert_eq!(to_srgb(grey, b"not a profile").1, None);
     }
 
     #[test]

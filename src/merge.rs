@@ -69,6 +69,7 @@ pub struct Merged {
     pub resize: PhaseTotals,
     pub megapixels: f64,
     pub failures: Failures,
+    pub warnings: Failures,
 }
 
 impl Merged {
@@ -138,6 +139,9 @@ pub fn merge(reports: &[(&Path, Report)]) -> Result<Merged, MergeError> {
         for failure in report.failures.iter().flatten() {
             merged.failures.push(failure);
         }
+        for warning in report.warnings.iter().flatten() {
+            merged.warnings.push(warning);
+        }
     }
     merged.shards.merged = present.keys().copied().collect();
     merged.shards.missing = (0..merged.shards.count)
@@ -206,7 +210,8 @@ impl fmt::Display for Merged {
             self.megapixels,
             r.throughput
         )?;
-        crate::report::list_failures(f, &self.failures)
+        crate::report::list_failures(f, &self.failures)?;
+        crate::report::list_warnings(f, &self.warnings)
     }
 }
 
@@ -239,8 +244,20 @@ mod tests {
             stage: Stage::Decode,
             error: "bad".into(),
         });
-        let reports = [(Path::new("a"), shard(0, 2, 3)), (Path::new("b"), second)];
+        let mut first = shard(0, 2, 3);
+        first.warnings.push(Failure {
+            input: "w.png".into(),
+            stage: Stage::Decode,
+            error: "colours left unconverted: ...".into(),
+        });
+        let reports = [(Path::new("a"), first), (Path::new("b"), second)];
         let m = merge(&reports).unwrap();
+        // Warnings are carried over, and do not make a job incomplete.
+        let warned: Vec<_> = m.warnings.iter().map(|w| w.unwrap().input).collect();
+        assert_eq!(warned, ["w.png"]);
+        assert!(m
+            .to_string()
+            .contains("1 warning:\n  w.png: colours left unconverted"));
         assert_eq!(m.resize.ok, 8);
         assert_eq!(m.resize.amount, 24);
         assert_eq!(m.resize.busy_seconds, Duration::from_secs(6));

@@ -90,6 +90,10 @@ pub struct Report {
     /// Every item that failed, in the order of the input list. Written last and one at a
     /// time, so a report of a million failures is never held as text.
     pub failures: Failures,
+    /// Images made, but with something less than right (a colour profile that could not be
+    /// used), in list order; the same shape as failures. Reports before it have none.
+    #[serde(default)]
+    pub warnings: Failures,
 }
 
 pub(crate) fn seconds<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -121,6 +125,7 @@ impl Default for Report {
             download: DownloadReport::default(),
             resize: ResizeReport::default(),
             failures: Failures::default(),
+            warnings: Failures::default(),
         }
     }
 }
@@ -152,6 +157,24 @@ impl Report {
 /// Failures the text summary lists; the rest are counted. Each was printed as it happened, and
 /// `--report`/`--json` keep them all.
 const LISTED_FAILURES: usize = 20;
+
+/// Lists the first warnings and counts the rest, as [`list_failures`] does.
+pub(crate) fn list_warnings(f: &mut fmt::Formatter<'_>, warnings: &Failures) -> fmt::Result {
+    if warnings.is_empty() {
+        return Ok(());
+    }
+    writeln!(f, "{}:", plural(warnings.len(), "warning"))?;
+    for warning in warnings.iter().take(LISTED_FAILURES) {
+        match warning {
+            Ok(w) => writeln!(f, "  {}: {}", printable(&w.input), printable(&w.error))?,
+            Err(e) => writeln!(f, "  (cannot read the warnings back: {e})")?,
+        }
+    }
+    if warnings.len() > LISTED_FAILURES {
+        writeln!(f, "  ... and {} more", warnings.len() - LISTED_FAILURES)?;
+    }
+    Ok(())
+}
 
 /// Lists the first failures of `failures` and counts the rest.
 pub(crate) fn list_failures(f: &mut fmt::Formatter<'_>, failures: &Failures) -> fmt::Result {
@@ -245,7 +268,8 @@ impl fmt::Display for Report {
         if let Some(why) = &r.stopped {
             writeln!(f, "stopped early: {}", printable(why))?;
         }
-        list_failures(f, &self.failures)
+        list_failures(f, &self.failures)?;
+        list_warnings(f, &self.warnings)
     }
 }
 
@@ -263,6 +287,7 @@ mod tests {
             overlapped: false,
             interrupted: false,
             total_seconds: Duration::from_millis(760),
+            warnings: Default::default(),
             download: DownloadReport {
                 seconds: Duration::from_millis(500),
                 threads: 8,

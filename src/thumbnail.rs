@@ -22,6 +22,9 @@ pub struct Thumbnail {
 pub struct Thumbnails {
     pub source_pixels: u64,
     pub thumbnails: Vec<Thumbnail>,
+    /// What went less than right without failing the image (a colour profile that could not
+    /// be used), for the log and the report.
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -145,9 +148,9 @@ fn thumbnails_of(
     };
     let keep_icc = (spec.keep_icc || spec.keep_metadata) && encoding.format.carries_icc();
     let metadata = decoded.metadata;
-    let image = match &metadata.icc {
+    let (image, colour_warning) = match &metadata.icc {
         Some(icc) if !keep_icc => colour::to_srgb(decoded.image, icc),
-        _ => decoded.image,
+        _ => (decoded.image, None),
     };
     let kept = Metadata {
         icc: metadata.icc.filter(|_| keep_icc),
@@ -169,5 +172,6 @@ fn thumbnails_of(
     Ok(Thumbnails {
         source_pixels: u64::from(decoded.source_size.0) * u64::from(decoded.source_size.1),
         thumbnails,
+        warnings: colour_warning.into_iter().collect(),
     })
 }

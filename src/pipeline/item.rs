@@ -105,5 +105,6 @@ pub(super) fn thumbnails_for(
     Ok(Done {
         thumbnails: made.thumbnails.len(),
         pixels: made.source_pixels,
+        warnings: made.warnings,
     })
 }

@@ -52,6 +52,8 @@ pub enum RunError {
 pub(crate) struct Done {
     thumbnails: usize,
     pixels: u64,
+    /// Said in the log and the report; the image still counts as done.
+    warnings: Vec<String>,
 }
 
 /// Images waiting between the download workers (or the ready queue) and the resize threads
@@ -63,6 +65,8 @@ struct Work {
     fetch: Queue<Queued>,
     ready: Queue<Queued>,
     log: FailureLog,
+    /// Images made with something less than right (a colour profile that could not be used).
+    warnings: FailureLog,
     skipped: usize,
     cached: usize,
 }
@@ -102,6 +106,7 @@ fn prepare(config: &Config, progress: &dyn Progress) -> Result<Work, RunError> {
         fetch: Queue::new(&spill_dir).map_err(RunError::Spill)?,
         ready: Queue::new(&spill_dir).map_err(RunError::Spill)?,
         log: FailureLog::new(&spill_dir),
+        warnings: FailureLog::new(&spill_dir),
         skipped: 0,
         cached: 0,
     };
@@ -233,6 +238,7 @@ fn in_turn(config: &Config, progress: &dyn Progress, work: Work) -> Result<Repor
         fetch,
         ready,
         log,
+        warnings,
         skipped,
         cached,
     } = work;
@@ -251,11 +257,12 @@ fn in_turn(config: &Config, progress: &dyn Progress, work: Work) -> Result<Repor
     let count = ready.len();
     let items = read_back(ready, &log)?;
     let resize = if config.schedule == Schedule::Sequential {
-        resize_items(items, count, config, progress, &log)?
+        resize_items(items, count, config, progress, &log, &warnings)?
     } else {
-        resize_items(queued::largest_first(items), count, config, progress, &log)?
+        let items = queued::largest_first(items);
+        resize_items(items, count, config, progress, &log, &warnings)?
     };
-    finish(config, skipped, download, resize, log)
+    finish(config, skipped, download, resize, log, warnings)
 }
 
 /// Both phases at once: each download, as it lands, goes straight to the resize pool, beside
@@ -265,6 +272,7 @@ fn overlapped(config: &Config, progress: &dyn Progress, work: Work) -> Result<Re
         fetch,
         ready,
         log,
+        warnings,
         skipped,
         cached,
     } = work;
@@ -294,23 +302,31 @@ fn overlapped(config: &Config, progress: &dyn Progress, work: Work) -> Result<Re
                 })
             })
             .expect("spawning the download coordinator");
-        let resized = resize_items(receiver.into_iter(), count, config, progress, log);
+        let resized = resize_items(
+            receiver.into_iter(),
+            count,
+            config,
+            progress,
+            log,
+            &warnings,
+        );
         let fed = feeder.join().expect("the feeder thread panicked");
         let download = downloads.join().expect("the download thread panicked");
         fed?;
         Ok::<_, RunError>((download?, resized?))
     })?;
     let download = DownloadReport { cached, ..download };
-    finish(config, skipped, download, resize, log)
+    finish(config, skipped, download, resize, log, warnings)
 }
 
-/// The report, with every failure of the run in list order.
+/// The report, with every failure and warning of the run in list order.
 fn finish(
     config: &Config,
     skipped: usize,
     download: DownloadReport,
     mut resize: ResizeReport,
     log: FailureLog,
+    warnings: FailureLog,
 ) -> Result<Report, RunError> {
     resize.skipped = skipped;
     Ok(Report {
@@ -323,5 +339,6 @@ fn finish(
         download,
         resize,
         failures: log.finish().map_err(RunError::Spill)?,
+        warnings: warnings.finish().map_err(RunError::Spill)?,
     })
 }

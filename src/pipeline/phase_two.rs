@@ -22,6 +22,7 @@ pub(super) fn resize_items(
     config: &Config,
     progress: &dyn Progress,
     log: &FailureLog,
+    warnings: &FailureLog,
 ) -> Result<ResizeReport, RunError> {
     let threads = if config.schedule == Schedule::Sequential {
         1
@@ -67,6 +68,15 @@ pub(super) fn resize_items(
                     "resized {} ({} thumbnails)",
                     item.job.input, done.thumbnails
                 ));
+                for warning in done.warnings {
+                    let warning = Failure {
+                        input: item.job.input.clone(),
+                        stage: Stage::Decode,
+                        error: warning,
+                    };
+                    progress.item_warned(Phase::Resize, &warning);
+                    warnings.push(item.order, warning);
+                }
                 progress.item_finished(Phase::Resize, 0);
             }
             Err((failure, _)) => {

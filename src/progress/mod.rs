@@ -45,6 +45,15 @@ pub trait Progress: Sync {
     /// One item done; `bytes` is what a download fetched (0 for resizes).
     fn item_finished(&self, phase: Phase, bytes: u64);
     fn item_failed(&self, phase: Phase, failure: &Failure);
+    /// One item done, with something less than right (`warning.error` says what).
+    fn item_warned(&self, phase: Phase, warning: &Failure) {
+        let _ = phase;
+        self.log(&format!(
+            "warning: {}: {}",
+            printable(&warning.input),
+            printable(&warning.error)
+        ));
+    }
     fn phase_finished(&self, phase: Phase);
     /// A detail line, shown with `-v` or written to the log file.
     fn log(&self, message: &str);
@@ -303,6 +312,18 @@ impl Progress for Console {
         drop(shown);
         let text = format!("thumbnail-maker: {failure}");
         self.line(&text);
+        self.to_file(&self.stamp(&text));
+    }
+
+    fn item_warned(&self, _: Phase, warning: &Failure) {
+        // Said as it happens, like a failure, but `-q` hides it: the image was made.
+        let text = format!(
+            "thumbnail-maker: warning: {}: {}",
+            warning.input, warning.error
+        );
+        if !self.quiet {
+            self.line(&text);
+        }
         self.to_file(&self.stamp(&text));
     }
 

@@ -359,3 +359,55 @@ fn a_profile_with_only_a_perceptual_table_is_converted_through_it() {
         assert!(close(pixel, [50, 100, 200], 3), "{name}: {pixel:?}");
     }
 }
+
+#[test]
+fn a_profile_that_cannot_be_used_is_a_warning_in_the_log_and_the_report_not_silence() {
+    let image = DynamicImage::ImageRgb8(RgbImage::from_pixel(40, 20, Rgb([200, 100, 50])));
+    let dir = tempfile::tempdir().unwrap();
+    let broken = encoded(
+        &image,
+        OutputFormat::Png,
+        None,
+        Some(b"not a profile".to_vec()),
+    );
+    std::fs::write(dir.path().join("broken.png"), broken).unwrap();
+    std::fs::write(
+        dir.path().join("plain.png"),
+        encoded(&image, OutputFormat::Png, None, None),
+    )
+    .unwrap();
+    let out = tm_bare(dir.path())
+        .args(["broken.png", "plain.png", "-s", "20", "-o", "out", "--json"])
+        .args(["--progress", "none"])
+        .output()
+        .unwrap();
+    // Made, as browsers show such an image; exit 0: a warning is not a failure.
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let said =
+        "warning: broken.png: colours left unconverted: the embedded ICC profile is unreadable";
+    assert!(
+        stderr.contains(&format!("thumbnail-maker: {said}")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("1 warning:\n  broken.png: colours left"),
+        "{stderr}"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["failures"], serde_json::json!([]));
+    let warnings = report["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(warnings[0]["input"], "broken.png");
+    assert_eq!(warnings[0]["stage"], "decode");
+    assert!(warnings[0]["error"]
+        .as_str()
+        .unwrap()
+        .contains("unreadable"));
+    let pixel = image::open(dir.path().join("out/broken_20.png"))
+        .unwrap()
+        .to_rgb8()
+        .get_pixel(5, 5)
+        .0;
+    assert_eq!(pixel, [200, 100, 50]);
+}

@@ -37,7 +37,7 @@ fn photos() -> Option<Vec<PathBuf>> {
 fn reference(path: &Path, width: u32, height: u32) -> image::RgbImage {
     let full = decode_file(path, &DecodeOptions::default()).expect("full decode");
     let image = match &full.metadata.icc {
-        Some(icc) => colour::to_srgb(full.image, icc),
+        Some(icc) => colour::to_srgb(full.image, icc).0,
         None => full.image,
     };
     DynamicImage::ImageRgb32F(image.to_rgb32f())
