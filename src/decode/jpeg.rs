@@ -235,6 +235,12 @@ fn decode_inner<R: BufRead>(
 
     let mut started = jpeg.to_colorspace(output).map_err(io_err)?;
     let (w, h) = (started.width() as u32, started.height() as u32);
+    let samples = if output == ColorSpace::JCS_GRAYSCALE {
+        1
+    } else {
+        4
+    };
+    super::memory::check(u64::from(w) * u64::from(h) * samples)?;
     let mut pixels: Vec<u8> = started.read_scanlines().map_err(io_err)?;
     started.finish().map_err(io_err)?;
     let short = || DecodeError::Jpeg("decoder returned fewer pixels than announced".into());

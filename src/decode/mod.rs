@@ -8,6 +8,7 @@
 //! `image`. This module neither resizes nor touches the disk.
 
 pub mod jpeg;
+mod memory;
 mod meta;
 pub mod prune;
 mod tiff;
@@ -95,6 +96,12 @@ pub enum DecodeError {
     Recognised(&'static str),
     #[error("image is {width}x{height}, {} megapixels, over the limit of {} megapixels (--max-pixels)", mp(*width as u64 * *height as u64), mp(*max))]
     TooLarge { width: u32, height: u32, max: u64 },
+    #[error("needs about {} GB of memory to decode, more than the {} GB {limit} leaves this process (lower --max-pixels, or raise the limit)", gb(*need), gb(*room))]
+    TooBigForMemory {
+        need: u64,
+        room: u64,
+        limit: &'static str,
+    },
     #[error("image has no pixels ({width}x{height})")]
     Empty { width: u32, height: u32 },
     #[error("corrupt or truncated image")]
@@ -116,6 +123,10 @@ pub enum DecodeError {
     /// The decoder crate panicked on this input (a bug of theirs, caught here).
     #[error("malformed image: the {0:?} decoder gave up ({1})")]
     Malformed(ImageFormat, String),
+}
+
+fn gb(bytes: u64) -> String {
+    format!("{:.1}", bytes as f64 / 1e9)
 }
 
 fn mp(pixels: u64) -> String {
@@ -223,6 +234,7 @@ fn decode_general(
     let mut decoder = reader.into_decoder().map_err(classify)?;
     let (width, height) = decoder.dimensions();
     check_dimensions(width, height, options)?;
+    memory::check(decoder.total_bytes())?;
     // Missing or unreadable metadata is not worth failing the image over. WebP chunks are
     // walked by hand (see `meta::webp_chunk`); PNG orientation may hide in ImageMagick's text.
     let (icc, exif) = match format {

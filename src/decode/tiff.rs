@@ -73,6 +73,7 @@ pub fn decode_palette(bytes: &[u8], options: &DecodeOptions) -> Result<DynamicIm
         .with_limits(limits);
     let (width, height) = decoder.dimensions().map_err(corrupt)?;
     super::check_dimensions(width, height, options)?;
+    super::memory::check(u64::from(width) * u64::from(height) * 3)?;
     let bits = match decoder.colortype().map_err(corrupt)? {
         ColorType::Gray(bits @ (1 | 2 | 4 | 8)) => bits,
         other => {

@@ -3,12 +3,14 @@
 //! Each test is named after the rule it holds; the numbers are the items of issue 17.
 
 use std::path::Path;
-use std::process::Output;
+use std::process::{Command, Output};
 use std::time::Duration;
 
 use thumbnail_maker::serve::Route;
 
-use crate::util::{files, names, run_json, run_ok, sample, serve, tm, tm_bare, write_samples};
+use crate::util::{
+    files, fixture, names, run_json, run_ok, sample, serve, tm, tm_bare, write_samples,
+};
 
 fn stderr_of(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
@@ -526,4 +528,38 @@ fn item_16_duplicate_shards_empty_thumbnails_and_empty_lists() {
         assert!(stderr_of(&output).contains("no inputs"));
         assert!(!d.join("o2").exists());
     }
+}
+
+#[test]
+fn an_image_too_big_for_the_memory_left_fails_alone_instead_of_aborting_the_run() {
+    // A 74-byte PNG declaring 65536x65536 RGB (a 12.9 GB buffer), allowed by a raised
+    // --max-pixels, under a 4 GB address-space limit: the allocation failed and Rust aborted
+    // the process (SIGABRT, exit 134, no report, the other image never made).
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        fixture("png-declares-65536x65536-rgb.png"),
+        dir.path().join("big.png"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("wine.jpg"), sample("wine.jpg")).unwrap();
+    let out = Command::new("sh")
+        .current_dir(dir.path())
+        .arg("-c")
+        .arg(r#"ulimit -v 4000000 && exec "$0" big.png wine.jpg --max-pixels 5000000000 -o out --json -q"#)
+        .arg(env!("CARGO_BIN_EXE_thumbnail-maker"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let failures = report["failures"].as_array().unwrap();
+    assert_eq!(failures.len(), 1);
+    assert_eq!(failures[0]["input"], "big.png");
+    let error = failures[0]["error"].as_str().unwrap();
+    assert!(
+        error.contains("of memory to decode") && error.contains("address-space limit (ulimit -v)"),
+        "{error}"
+    );
+    assert_eq!(report["resize"]["images"], 1, "the other image is made");
+    assert_eq!(names(&dir.path().join("out")).len(), 3);
 }
