@@ -104,8 +104,9 @@ pub enum DecodeError {
     },
     #[error("image has no pixels ({width}x{height})")]
     Empty { width: u32, height: u32 },
-    #[error("corrupt or truncated image")]
-    Corrupt(#[source] ImageError),
+    /// The decoder's reason, in words for people (see [`plain`]).
+    #[error("corrupt or truncated image: {0}")]
+    Corrupt(String),
     #[error("corrupt TIFF: {0}")]
     Tiff(String),
     /// A file of a format we read, using a variant of it the decoder does not support.
@@ -347,8 +348,41 @@ fn classify(error: ImageError) -> DecodeError {
         // The format was recognised (by its magic bytes) but this file uses a part of it the
         // decoder lacks: say which, rather than "of an unknown kind".
         ImageError::Unsupported(e) => DecodeError::Variant(e.to_string()),
-        other => DecodeError::Corrupt(other),
+        other => DecodeError::Corrupt(plain(&other.to_string())),
     }
+}
+
+/// A decoder's message for people: the png crate prints its chunk types as Rust debug
+/// structures (`ChunkType { type: IDAT, critical: true, private: false, ... }`, garbled bytes
+/// and all), and prefixes everything with "Format error decoding Png:".
+fn plain(message: &str) -> String {
+    let mut text = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(start) = rest.find("ChunkType { type: ") {
+        text.push_str(&rest[..start]);
+        let after = &rest[start + "ChunkType { type: ".len()..];
+        let name = after.split(',').next().unwrap_or("?");
+        let printable = name.chars().all(|c| c.is_ascii_alphanumeric());
+        text.push_str(if printable { name } else { "an unreadable" });
+        // The struct ends after its last field; a garbled type may hold `\u{81}` braces.
+        let end = after
+            .find("safecopy: ")
+            .and_then(|field| after[field..].find('}').map(|brace| field + brace));
+        rest = end.map_or("", |end| &after[end + 1..]);
+    }
+    text.push_str(rest);
+    let text = text
+        .trim_start_matches("Format error decoding ")
+        .trim_end_matches('.')
+        .to_string();
+    // "Png: CRC error: expected 0x4353554d have 0xd02f14c9 while decoding IDAT chunk"
+    if let Some(at) = text.find("CRC error") {
+        if let Some(chunk) = text[at..].split("while decoding ").nth(1) {
+            let format = text.split(':').next().unwrap_or("");
+            return format!("{format}: {} checksum mismatch", chunk.trim());
+        }
+    }
+    text
 }
 
 /// Thumbnails are 8-bit; converting once here means the resizer and encoders only ever see
@@ -370,6 +404,20 @@ fn to_8_bit(image: DynamicImage) -> DynamicImage {
 mod tests {
     use super::{decode, sniff, DecodeError, DecodeOptions};
     use image::ImageFormat;
+
+    #[test]
+    fn decoder_messages_name_chunks_in_words() {
+        use super::plain;
+        assert_eq!(
+            plain("Format error decoding Png: CRC error: expected 0x4353554d have 0xd02f14c9 while decoding ChunkType { type: IDAT, critical: true, private: false, reserved: false, safecopy: false } chunk."),
+            "Png: IDAT chunk checksum mismatch"
+        );
+        assert_eq!(
+            plain("Format error decoding Png: ChunkType { type: ô¨\\u{81}á, critical: false, private: true, reserved: false, safecopy: true } chunk appeared before IHDR chunk"),
+            "Png: an unreadable chunk appeared before IHDR chunk"
+        );
+        assert_eq!(plain("unexpected end of file"), "unexpected end of file");
+    }
 
     #[test]
     fn html_and_empty_content_are_named() {
