@@ -190,9 +190,16 @@ fn decode_inner<R: BufRead>(
         .filter(|m| m.marker == Marker::APP(1))
         .find_map(|m| m.data.strip_prefix(b"Exif\0\0"))
         .map(meta::upright_exif);
+    let xmp_orientation = || {
+        jpeg.markers()
+            .filter(|m| m.marker == Marker::APP(1))
+            .find_map(|m| meta::jpeg_xmp(m.data))
+            .and_then(meta::xmp_orientation)
+    };
     let orientation = exif
         .as_ref()
         .and_then(|(_, o)| *o)
+        .or_else(xmp_orientation)
         .unwrap_or(Orientation::NoTransforms);
     let mut metadata = Metadata {
         icc: meta::jpeg_icc(

@@ -23,6 +23,22 @@ pub fn upright_exif(exif: &[u8]) -> (Vec<u8>, Option<Orientation>) {
     (exif, orientation)
 }
 
+/// The orientation an XMP packet states (`tiff:Orientation`, as an attribute or an element),
+/// used when there is no EXIF orientation, as Pillow does: some editors write only XMP.
+pub fn xmp_orientation(xmp: &[u8]) -> Option<Orientation> {
+    let text = std::str::from_utf8(xmp).ok()?;
+    let at = text.find("tiff:Orientation")? + "tiff:Orientation".len();
+    // `tiff:Orientation="6"` or `<tiff:Orientation>6</tiff:Orientation>`
+    let value = text[at..].trim_start_matches(['=', '"', '\'', '>', ' ']);
+    let digit = value.chars().next()?.to_digit(10)?;
+    Orientation::from_exif(digit as u8)
+}
+
+/// The XMP packet of a JPEG's APP1 segment, if that segment is one.
+pub fn jpeg_xmp(app1: &[u8]) -> Option<&[u8]> {
+    app1.strip_prefix(b"http://ns.adobe.com/xap/1.0/\0")
+}
+
 /// The ICC profile of a JPEG, whose APP2 `ICC_PROFILE` segments each carry a numbered part.
 pub fn jpeg_icc<'a>(app2: impl Iterator<Item = &'a [u8]>) -> Option<Vec<u8>> {
     let mut parts: Vec<(u8, &[u8])> = app2

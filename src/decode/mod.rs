@@ -261,11 +261,18 @@ fn decode_general(
         None if format == ImageFormat::Tiff => (None, decoder.orientation().ok()),
         None => (None, None),
     };
+    let orientation = orientation.or_else(|| {
+        let xmp = match format {
+            ImageFormat::WebP => meta::webp_chunk(bytes, b"XMP ").map(<[u8]>::to_vec),
+            _ => decoder.xmp_metadata().ok().flatten(),
+        };
+        xmp.as_deref().and_then(meta::xmp_orientation)
+    });
     let mut image = DynamicImage::from_decoder(decoder).map_err(classify)?;
     image.apply_orientation(orientation.unwrap_or(Orientation::NoTransforms));
     Ok(Decoded {
         source_size: (image.width(), image.height()),
-        image: to_8_bit(image),
+        image: without_opaque_alpha(to_8_bit(image)),
         format,
         metadata: Metadata { icc, exif },
         skipped_scan_bytes: 0,
@@ -383,6 +390,21 @@ fn plain(message: &str) -> String {
         }
     }
     text
+}
+
+/// The image without its alpha channel when no pixel uses it. GIF frames always come as RGBA,
+/// and many PNGs and TIFFs carry an alpha channel that is 255 everywhere: their thumbnails had
+/// a useless alpha channel (a third larger PNG, and the resize worked on four channels).
+fn without_opaque_alpha(image: DynamicImage) -> DynamicImage {
+    match image {
+        DynamicImage::ImageRgba8(rgba) if rgba.pixels().all(|p| p[3] == 255) => {
+            DynamicImage::ImageRgb8(DynamicImage::ImageRgba8(rgba).to_rgb8())
+        }
+        DynamicImage::ImageLumaA8(la) if la.pixels().all(|p| p[1] == 255) => {
+            DynamicImage::ImageLuma8(DynamicImage::ImageLumaA8(la).to_luma8())
+        }
+        other => other,
+    }
 }
 
 /// Thumbnails are 8-bit; converting once here means the resizer and encoders only ever see

@@ -187,11 +187,12 @@ fn transparent_edges_stay_clean_kept_in_png_and_flattened_in_jpeg() {
 
 #[test]
 fn sixteen_bit_png_becomes_the_nearest_8_bit_values() {
-    // 0x8080 in 16 bits is exactly 128 in 8; alpha 0xFFFF is 255.
+    // 0x8080 in 16 bits is exactly 128 in 8, 0xFFFF 255 (a half-transparent alpha, so the
+    // channel is kept: an alpha of 255 everywhere would be dropped).
     let img = image::ImageBuffer::<Rgba<u16>, _>::from_pixel(
         40,
         20,
-        Rgba([0x8080, 0x4040, 0xFFFF, 0xFFFF]),
+        Rgba([0x8080, 0x4040, 0xFFFF, 0x8080]),
     );
     let bytes = encoded(
         &DynamicImage::ImageRgba16(img),
@@ -202,7 +203,7 @@ fn sixteen_bit_png_becomes_the_nearest_8_bit_values() {
     let out = thumbnail(&bytes, "20", |_| {});
     assert_eq!(out.color(), image::ColorType::Rgba8);
     assert_eq!((out.width(), out.height()), (20, 10));
-    assert_eq!(out.to_rgba8().get_pixel(10, 5).0, [128, 64, 255, 255]);
+    assert_eq!(out.to_rgba8().get_pixel(10, 5).0, [128, 64, 255, 128]);
     let gray = image::ImageBuffer::<image::Luma<u16>, _>::from_pixel(40, 20, image::Luma([0xC0C0]));
     let bytes = encoded(
         &DynamicImage::ImageLuma16(gray),
@@ -410,4 +411,96 @@ fn a_profile_that_cannot_be_used_is_a_warning_in_the_log_and_the_report_not_sile
         .get_pixel(5, 5)
         .0;
     assert_eq!(pixel, [200, 100, 50]);
+}
+
+#[test]
+fn an_alpha_channel_no_pixel_uses_is_dropped_and_one_in_use_is_kept() {
+    // GIF frames always decode as RGBA, and many PNGs carry an alpha of 255 everywhere: their
+    // thumbnails carried a useless channel. A single transparent pixel keeps it.
+    let opaque = RgbaImage::from_pixel(64, 48, Rgba([200, 100, 50, 255]));
+    let mut holed = opaque.clone();
+    holed.put_pixel(1, 1, Rgba([0, 0, 0, 0]));
+    let dir = tempfile::tempdir().unwrap();
+    for (name, image, format) in [
+        (
+            "opaque-png.png",
+            DynamicImage::ImageRgba8(opaque.clone()),
+            OutputFormat::Png,
+        ),
+        (
+            "opaque-webp.webp",
+            DynamicImage::ImageRgba8(opaque),
+            OutputFormat::WebP,
+        ),
+        (
+            "holed.png",
+            DynamicImage::ImageRgba8(holed),
+            OutputFormat::Png,
+        ),
+    ] {
+        std::fs::write(dir.path().join(name), encoded(&image, format, None, None)).unwrap();
+    }
+    let status = tm_bare(dir.path())
+        .args([
+            "opaque-png.png",
+            "opaque-webp.webp",
+            "holed.png",
+            "-s",
+            "32",
+            "-f",
+            "png",
+        ])
+        .args(["-q", "-o", "out"])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let colour_type = |name: &str| {
+        let bytes = std::fs::read(dir.path().join("out").join(name)).unwrap();
+        image::load_from_memory(&bytes).unwrap().color()
+    };
+    assert_eq!(colour_type("opaque-png_32.png"), image::ColorType::Rgb8);
+    assert_eq!(
+        colour_type("opaque-png_32.png"),
+        colour_type("opaque-webp_32.png")
+    );
+    assert_eq!(colour_type("holed_32.png"), image::ColorType::Rgba8);
+}
+
+#[test]
+fn orientation_stated_only_in_xmp_is_applied_in_jpeg_and_png() {
+    // Some editors write tiff:Orientation in XMP and no EXIF; Pillow honours it. 6 = turn
+    // 90 degrees clockwise: the 48x32 picture comes out 32x48, blue (bottom left) at top left.
+    let xmp = r#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF><rdf:Description xmlns:tiff="http://ns.adobe.com/tiff/1.0/" tiff:Orientation="6"/></rdf:RDF></x:xmpmeta>"#;
+    let source = DynamicImage::ImageRgb8(corners());
+    let plain_jpeg = encoded(&source, OutputFormat::Jpeg, None, None);
+    let segment = [b"http://ns.adobe.com/xap/1.0/\0".as_slice(), xmp.as_bytes()].concat();
+    let length = u16::try_from(segment.len() + 2).unwrap().to_be_bytes();
+    let jpeg = [
+        &plain_jpeg[..2],
+        &[0xFF, 0xE1, length[0], length[1]],
+        &segment,
+        &plain_jpeg[2..],
+    ]
+    .concat();
+    let mut png = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut png, 48, 32);
+        encoder.set_color(png::ColorType::Rgb);
+        // The element form, as other tools write it.
+        let element = xmp.replace(
+            r#" tiff:Orientation="6"/>"#,
+            "><tiff:Orientation>6</tiff:Orientation></rdf:Description>",
+        );
+        encoder
+            .add_itxt_chunk("XML:com.adobe.xmp".into(), element)
+            .unwrap();
+        let mut writer = encoder.write_header().unwrap();
+        writer.write_image_data(corners().as_raw()).unwrap();
+    }
+    for (what, bytes) in [("jpeg", jpeg), ("png", png)] {
+        let out = thumbnail(&bytes, "32", |_| {}).to_rgb8();
+        assert_eq!(out.dimensions(), (32, 48), "{what}");
+        assert!(close(out.get_pixel(2, 2).0, BLUE, 24), "{what}");
+        assert!(close(out.get_pixel(29, 45).0, GREEN, 24), "{what}");
+    }
 }
