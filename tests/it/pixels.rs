@@ -504,3 +504,14 @@ fn orientation_stated_only_in_xmp_is_applied_in_jpeg_and_png() {
         assert!(close(out.get_pixel(29, 45).0, GREEN, 24), "{what}");
     }
 }
+
+#[test]
+fn a_low_bit_grey_transparency_value_out_of_range_is_masked_like_libpng() {
+    // 16x8, 1-bit grey, left half black, right half white, tRNS 0x0101: out of range for one
+    // bit, which libpng (and Pillow) mask to the bit depth, 1: white is transparent. Made by
+    // hand (IHDR, tRNS, IDAT); the script is in the commit that added it.
+    let bytes = std::fs::read(fixture("trns-1bit-out-of-range.png")).unwrap();
+    let out = thumbnail(&bytes, "16", |_| {}).to_rgba8();
+    assert_eq!(out.get_pixel(2, 2).0, [0, 0, 0, 255]);
+    assert_eq!(out.get_pixel(13, 2).0[3], 0, "white is transparent");
+}
