@@ -42,6 +42,15 @@ def main():
     rgb.convert("RGBA").save(out / "rgba-lzw.tif", compression="tiff_lzw")
     rgb.convert("P", palette=Image.Palette.ADAPTIVE, colors=4).save(out / "palette-8bit.tif")
     rgb.convert("CMYK").save(out / "cmyk-lzw.tif", compression="tiff_lzw")
+    # CMYK inks chosen by hand, carrying ghostscript's PS CMYK profile (apt's ghostscript
+    # package; a perceptual-only table): lcms2 makes the first quadrant (255, 87, 87), the
+    # naive formula (255, 25, 25).
+    inks = Image.new("CMYK", (W, H))
+    for i, ink in enumerate([(0, 230, 230, 0), (200, 0, 230, 0), (230, 180, 0, 0), (0, 0, 0, 0)]):
+        x, y = (i % 2) * W // 2, (i // 2) * H // 2
+        inks.paste(ink, (x, y, x + W // 2, y + H // 2))
+    profile = Path("/usr/share/color/icc/ghostscript/ps_cmyk.icc").read_bytes()
+    inks.save(out / "cmyk-profile.tif", compression="tiff_lzw", icc_profile=profile)
     # 16-bit grey spanning the full range (Pillow's convert("I;16") keeps 0-255).
     grey = rgb.convert("L")
     grey16 = Image.new("I;16", grey.size)

@@ -211,8 +211,16 @@ fn decode_general(
     format: ImageFormat,
     options: &DecodeOptions,
 ) -> Result<Decoded, DecodeError> {
-    if format == ImageFormat::Tiff && tiff::is_palette(bytes) {
-        let image = tiff::decode_palette(bytes, options)?;
+    let special_tiff = if format != ImageFormat::Tiff {
+        None
+    } else if tiff::is_palette(bytes) {
+        Some(tiff::decode_palette(bytes, options)?)
+    } else if tiff::is_separated(bytes) {
+        tiff::decode_cmyk(bytes, options)?
+    } else {
+        None
+    };
+    if let Some(image) = special_tiff {
         return Ok(Decoded {
             source_size: (image.width(), image.height()),
             image,

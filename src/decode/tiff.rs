@@ -1,7 +1,10 @@
-//! Palette TIFFs (scans, maps, old archives), which `image`'s TIFF decoder and the `tiff` crate
-//! under it refuse ("Photometric interpretation RGBPalette is unsupported"). The `tiff` crate
-//! decodes the indices as grey samples once a copy of the file says the image is grey, and the
-//! file's ColorMap turns them into colours.
+//! TIFFs that `image`'s decoder gets wrong or refuses, read with the `tiff` crate under it:
+//!
+//! - Palette TIFFs (scans, maps, old archives), refused ("Photometric interpretation
+//!   RGBPalette is unsupported"): the indices decode as grey samples once a copy of the file
+//!   says the image is grey, and the file's ColorMap turns them into colours.
+//! - 8-bit CMYK TIFFs (print archives) carrying a profile: `image` converts CMYK by the naive
+//!   formula and drops the profile; here the inks go through it, as for CMYK JPEGs.
 
 use std::io::Cursor;
 
@@ -13,14 +16,61 @@ use tiff::ColorType;
 
 use super::{DecodeError, DecodeOptions};
 
-/// PhotometricInterpretation: 1 is BlackIsZero (grey), 3 RGB palette.
+/// PhotometricInterpretation: 1 is BlackIsZero (grey), 3 RGB palette, 5 separated (CMYK).
 const PHOTOMETRIC: u16 = 262;
 const GREY: u16 = 1;
 const PALETTE: u16 = 3;
+const SEPARATED: u16 = 5;
 
 /// Whether the first image of this TIFF is a palette image.
 pub fn is_palette(bytes: &[u8]) -> bool {
     photometric(bytes).is_some_and(|(_, value, _)| value == PALETTE)
+}
+
+/// Whether the first image of this TIFF is separated (CMYK, possibly with extra samples).
+pub fn is_separated(bytes: &[u8]) -> bool {
+    photometric(bytes).is_some_and(|(_, value, _)| value == SEPARATED)
+}
+
+/// An 8-bit CMYK TIFF with an ICC profile, as RGB through that profile, upright; `Ok(None)`
+/// for any other separated TIFF (no profile, 16-bit, extra samples): `image` reads those.
+pub fn decode_cmyk(
+    bytes: &[u8],
+    options: &DecodeOptions,
+) -> Result<Option<DynamicImage>, DecodeError> {
+    let corrupt = |e: tiff::TiffError| DecodeError::Tiff(e.to_string());
+    let mut decoder = Decoder::new(Cursor::new(bytes)).map_err(corrupt)?;
+    if decoder.colortype().map_err(corrupt)? != ColorType::CMYK(8) {
+        return Ok(None);
+    }
+    let Some(icc) = decoder.get_tag_u8_vec(Tag::IccProfile).ok() else {
+        return Ok(None);
+    };
+    let (width, height) = decoder.dimensions().map_err(corrupt)?;
+    super::check_dimensions(width, height, options)?;
+    super::memory::check(u64::from(width) * u64::from(height) * 4)?;
+    let orientation = orientation_of(&mut decoder);
+    let DecodingResult::U8(inks) = decoder.read_image().map_err(corrupt)? else {
+        return Ok(None);
+    };
+    if inks.len() < width as usize * height as usize * 4 {
+        return Err(DecodeError::Tiff(
+            "fewer pixels than the header declares".into(),
+        ));
+    }
+    // TIFF's inks are not inverted (0 is no ink), as `cmyk_to_rgb` takes them.
+    let rgb = crate::colour::cmyk_to_rgb(&inks, width, height, Some(&icc));
+    let mut image = DynamicImage::ImageRgb8(rgb);
+    image.apply_orientation(orientation.unwrap_or(Orientation::NoTransforms));
+    Ok(Some(image))
+}
+
+fn orientation_of(decoder: &mut Decoder<Cursor<&[u8]>>) -> Option<Orientation> {
+    decoder
+        .find_tag(Tag::Orientation)
+        .ok()
+        .flatten()
+        .and_then(|v| Orientation::from_exif(v.into_u16().ok()?.min(255) as u8))
 }
 
 /// Where the first image's PhotometricInterpretation value sits, the value, and whether the
@@ -68,7 +118,7 @@ pub fn decode_palette(bytes: &[u8], options: &DecodeOptions) -> Result<DynamicIm
     let corrupt = |e: tiff::TiffError| DecodeError::Tiff(e.to_string());
     let mut limits = Limits::default();
     limits.decoding_buffer_size = usize::try_from(options.max_pixels).unwrap_or(usize::MAX);
-    let mut decoder = Decoder::new(Cursor::new(&grey))
+    let mut decoder = Decoder::new(Cursor::new(grey.as_slice()))
         .map_err(corrupt)?
         .with_limits(limits);
     let (width, height) = decoder.dimensions().map_err(corrupt)?;
@@ -90,11 +140,7 @@ pub fn decode_palette(bytes: &[u8], options: &DecodeOptions) -> Result<DynamicIm
             map.len()
         )));
     }
-    let orientation = decoder
-        .find_tag(Tag::Orientation)
-        .ok()
-        .flatten()
-        .and_then(|v| Orientation::from_exif(v.into_u16().ok()?.min(255) as u8));
+    let orientation = orientation_of(&mut decoder);
     let DecodingResult::U8(samples) = decoder.read_image().map_err(corrupt)? else {
         return Err(DecodeError::Tiff(
             "palette indices wider than a byte".into(),
