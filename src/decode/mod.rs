@@ -8,6 +8,8 @@
 //! `image`. This module neither resizes nor touches the disk.
 
 pub mod jpeg;
+#[cfg(feature = "jxl")]
+mod jxl;
 mod memory;
 mod meta;
 pub mod prune;
@@ -152,6 +154,11 @@ pub struct Decoded {
 }
 
 pub fn decode(bytes: &[u8], options: &DecodeOptions) -> Result<Decoded, DecodeError> {
+    #[cfg(feature = "jxl")]
+    if jxl::is_jxl(bytes) {
+        return crate::catch::quietly(|| jxl::decode(bytes, options))
+            .unwrap_or_else(|message| Err(DecodeError::Variant(format!("JPEG XL: {message}"))));
+    }
     let format = sniff(bytes)?;
     if format == ImageFormat::Jpeg {
         if jpeg::is_lossless(bytes) {

@@ -117,15 +117,13 @@ fn formats_we_recognise_but_do_not_read_are_named() {
         .position(|w| w[0] == 0xFF && matches!(w[1], 0xC0..=0xC2))
         .unwrap();
     lossless[sof + 1] = 0xC3;
-    let files: [(&str, Vec<u8>, &str); 7] = [
+    let mut files: Vec<(&str, Vec<u8>, &str)> = vec![
         ("lossless.jpg", lossless, "lossless JPEG (SOF3)"),
         (
             "a.jp2",
             b"\0\0\0\x0cjP  \r\n\x87\n\0\0\0\x14ftypjp2 ".to_vec(),
             "JPEG 2000",
         ),
-        ("a.jxl", b"\0\0\0\x0cJXL \r\n\x87\n".to_vec(), "JPEG XL"),
-        ("b.jxl", b"\xff\x0a\xfa\x7f".to_vec(), "JPEG XL"),
         (
             "a.heic",
             b"\0\0\0\x18ftypheic\0\0\0\0mif1heic".to_vec(),
@@ -138,6 +136,12 @@ fn formats_we_recognise_but_do_not_read_are_named() {
         ),
         ("a.jxr", b"II\xbc\x01\x08\0\0\0".to_vec(), "JPEG XR"),
     ];
+    // Without the `jxl` feature, JPEG XL is named too (with it, these headers are read and
+    // fail as the broken files they are).
+    if !cfg!(feature = "jxl") {
+        files.push(("a.jxl", b"\0\0\0\x0cJXL \r\n\x87\n".to_vec(), "JPEG XL"));
+        files.push(("b.jxl", b"\xff\x0a\xfa\x7f".to_vec(), "JPEG XL"));
+    }
     for (name, bytes, _) in &files {
         std::fs::write(dir.path().join(name), bytes).unwrap();
     }
@@ -156,5 +160,27 @@ fn formats_we_recognise_but_do_not_read_are_named() {
             error.contains(&format!("{says} images are not supported")),
             "{name}: {error}"
         );
+    }
+}
+
+#[test]
+#[cfg(feature = "jxl")]
+fn jpeg_xl_lossless_and_lossy_become_thumbnails_with_the_feature() {
+    // cjxl 0.7 (Debian's libjxl-tools) from the quadrants picture: `-d 0` (lossless, 62 bytes)
+    // and `-d 1` (lossy, XYB, 467 bytes).
+    let dir = tempfile::tempdir().unwrap();
+    let run = run_json({
+        let mut c = tm(dir.path());
+        c.arg(fixture("jxl")).args(["-s", "32"]);
+        c
+    });
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let out = dir.path().join("out");
+    for (stem, tolerance) in [("quad-lossless", 2), ("quad-lossy", 6)] {
+        let (size, got) = quadrants(&out.join(format!("{stem}_32.png")));
+        assert_eq!(size, [32, 24], "{stem}");
+        for (g, q) in got.iter().zip(QUADRANTS) {
+            assert!(near(*g, q, tolerance), "{stem}: {got:?}");
+        }
     }
 }
