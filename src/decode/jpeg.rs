@@ -304,55 +304,60 @@ pub fn is_lossless(bytes: &[u8]) -> bool {
     matches!(frame_marker(bytes), Some(0xC3 | 0xC7 | 0xCB | 0xCF))
 }
 
-/// The start-of-frame marker (SOF0 to SOF15) before the first scan.
+/// The start-of-frame marker (SOF0 to SOF15) before the first scan; `None` without a scan.
 fn frame_marker(bytes: &[u8]) -> Option<u8> {
-    let scan = first_scan(bytes)?;
-    let mut i = 2;
-    while i + 4 <= scan {
-        match bytes[i..scan]
-            .windows(2)
-            .position(|w| w[0] == 0xFF && w[1] != 0x00 && w[1] != 0xFF)
-        {
-            Some(skip) => i += skip,
-            None => return None,
+    let mut frame = None;
+    for (_, marker) in markers(bytes) {
+        if marker == 0xDA {
+            return frame;
         }
-        let marker = bytes[i + 1];
-        if (0xC0..=0xCF).contains(&marker) && !matches!(marker, 0xC4 | 0xC8 | 0xCC) {
-            return Some(marker);
+        let sof = (0xC0..=0xCF).contains(&marker) && !matches!(marker, 0xC4 | 0xC8 | 0xCC);
+        if sof && frame.is_none() {
+            frame = Some(marker);
         }
-        let length = usize::from(u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]));
-        i += 2 + length;
     }
     None
 }
 
-/// Offset of the first start-of-scan marker, walking the segments by their lengths. Bytes
-/// where a marker should be (junk between segments, or a segment longer than it declares) are
-/// skipped to the next marker, as libjpeg does with its "extraneous bytes before marker"
-/// warning: such files are complete, and libjpeg, Pillow and libvips decode them.
+/// Offset of the first start-of-scan marker.
 fn first_scan(bytes: &[u8]) -> Option<usize> {
+    markers(bytes)
+        .find(|&(_, marker)| marker == 0xDA)
+        .map(|(at, _)| at)
+}
+
+/// The markers up to and including the first start-of-scan, with their offsets, walking the
+/// segments by their lengths. Bytes where a marker should be (junk between segments, or a
+/// segment longer than it declares) are skipped to the next marker, as libjpeg does with its
+/// "extraneous bytes before marker" warning: such files are complete, and libjpeg, Pillow and
+/// libvips decode them.
+fn markers(bytes: &[u8]) -> impl Iterator<Item = (usize, u8)> + '_ {
     let mut i = 2; // after SOI
-    while i + 4 <= bytes.len() {
-        if bytes[i] != 0xFF {
-            // The next FF followed by a marker code (not a stuffed 00, not a fill FF).
-            let skip = bytes[i..]
-                .windows(2)
-                .position(|w| w[0] == 0xFF && w[1] != 0x00 && w[1] != 0xFF)?;
-            i += skip;
-            continue;
+    let mut scanned = false;
+    std::iter::from_fn(move || {
+        while !scanned && i + 4 <= bytes.len() {
+            if bytes[i] != 0xFF {
+                // The next FF followed by a marker code (not a stuffed 00, not a fill FF).
+                let skip = bytes[i..]
+                    .windows(2)
+                    .position(|w| w[0] == 0xFF && w[1] != 0x00 && w[1] != 0xFF)?;
+                i += skip;
+                continue;
+            }
+            let (at, marker) = (i, bytes[i + 1]);
+            if marker == 0xFF {
+                i += 1; // fill byte
+                continue;
+            }
+            if marker == 0xDA {
+                scanned = true;
+            } else {
+                i += 2 + usize::from(u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]));
+            }
+            return Some((at, marker));
         }
-        let marker = bytes[i + 1];
-        if marker == 0xFF {
-            i += 1; // fill byte
-            continue;
-        }
-        if marker == 0xDA {
-            return Some(i);
-        }
-        let length = usize::from(u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]));
-        i += 2 + length;
-    }
-    None
+        None
+    })
 }
 
 #[cfg(test)]
