@@ -158,42 +158,42 @@ impl Report {
 /// `--report`/`--json` keep them all.
 const LISTED_FAILURES: usize = 20;
 
-/// Lists the first warnings and counts the rest, as [`list_failures`] does.
+/// Lists the first warnings and counts the rest.
 pub(crate) fn list_warnings(f: &mut fmt::Formatter<'_>, warnings: &Failures) -> fmt::Result {
-    if warnings.is_empty() {
-        return Ok(());
-    }
-    writeln!(f, "{}:", plural(warnings.len(), "warning"))?;
-    for warning in warnings.iter().take(LISTED_FAILURES) {
-        match warning {
-            Ok(w) => writeln!(f, "  {}: {}", printable(&w.input), printable(&w.error))?,
-            Err(e) => writeln!(f, "  (cannot read the warnings back: {e})")?,
-        }
-    }
-    if warnings.len() > LISTED_FAILURES {
-        writeln!(f, "  ... and {} more", warnings.len() - LISTED_FAILURES)?;
-    }
-    Ok(())
+    let heading = format!("{}:", plural(warnings.len(), "warning"));
+    let line = |w: &Failure| format!("{}: {}", printable(&w.input), printable(&w.error));
+    list(f, warnings, &heading, "warnings", line, "")
 }
 
 /// Lists the first failures of `failures` and counts the rest.
 pub(crate) fn list_failures(f: &mut fmt::Formatter<'_>, failures: &Failures) -> fmt::Result {
-    if failures.is_empty() {
+    let heading = format!("{} failed:", plural(failures.len(), "item"));
+    let more = " (--report FILE or --json lists them all)";
+    list(f, failures, &heading, "failures", Failure::to_string, more)
+}
+
+/// Under `heading`, the first [`LISTED_FAILURES`] of `items` (named `kind` if they cannot be
+/// read back), one `line` each, then how many more there are; nothing when there are none.
+fn list(
+    f: &mut fmt::Formatter<'_>,
+    items: &Failures,
+    heading: &str,
+    kind: &str,
+    line: impl Fn(&Failure) -> String,
+    more: &str,
+) -> fmt::Result {
+    if items.is_empty() {
         return Ok(());
     }
-    writeln!(f, "{} failed:", plural(failures.len(), "item"))?;
-    for failure in failures.iter().take(LISTED_FAILURES) {
-        match failure {
-            Ok(failure) => writeln!(f, "  {failure}")?,
-            Err(e) => writeln!(f, "  (cannot read the failures back: {e})")?,
+    writeln!(f, "{heading}")?;
+    for item in items.iter().take(LISTED_FAILURES) {
+        match item {
+            Ok(item) => writeln!(f, "  {}", line(&item))?,
+            Err(e) => writeln!(f, "  (cannot read the {kind} back: {e})")?,
         }
     }
-    if failures.len() > LISTED_FAILURES {
-        writeln!(
-            f,
-            "  ... and {} more (--report FILE or --json lists them all)",
-            failures.len() - LISTED_FAILURES
-        )?;
+    if items.len() > LISTED_FAILURES {
+        writeln!(f, "  ... and {} more{more}", items.len() - LISTED_FAILURES)?;
     }
     Ok(())
 }
