@@ -269,12 +269,34 @@ pub struct RunArgs {
     /// Without it, phase two starts when phase one is over, so each phase is timed alone.
     #[arg(help_heading = "Speed", long, conflicts_with = "sequential")]
     pub overlap: bool,
-    /// Redo inputs whose thumbnails already exist, and downloads already in the incoming folder
+    /// Redo every thumbnail and download, current or not
     ///
-    /// Without it a re-run does only what is missing: an input whose thumbnails all exist is
-    /// skipped, and a download already in the incoming folder is not fetched again.
+    /// Without it a re-run redoes a thumbnail exactly when its recipe changed: its source (a
+    /// file's size and time, a URL's ETag or Last-Modified) or an option that changes its
+    /// bytes. A download in the incoming folder is revalidated with its server (a 304 reuses
+    /// it).
     #[arg(help_heading = "Resume and shards", long)]
     pub force: bool,
+    /// Tell a local file's change by its bytes (a hash), not its size and modification time
+    #[arg(help_heading = "Resume and shards", long)]
+    pub checksum: bool,
+    /// Trust downloads already in the incoming folder without asking their servers
+    #[arg(help_heading = "Resume and shards", long, conflicts_with = "force")]
+    pub offline: bool,
+    /// Remove the thumbnails this tool wrote that no input of the list produces any more
+    ///
+    /// Those of inputs no longer listed, and those an option change replaced (another format
+    /// or name). Only files recorded in the output folder's .thumbnail-maker records are
+    /// touched; each removal is logged.
+    #[arg(help_heading = "Resume and shards", long)]
+    pub prune: bool,
+    /// Write a manifest of every thumbnail of the run to FILE: JSON Lines, one per thumbnail
+    /// (input, file, size, width, height, bytes, format, recipe key, ThumbHash, mean colour)
+    #[arg(help_heading = "Reporting", long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub manifest: Option<PathBuf>,
+    /// Add a BlurHash (4x3) to each thumbnail's placeholders in the manifest
+    #[arg(help_heading = "Reporting", long)]
+    pub blurhash: bool,
     /// Further attempts after a transient network failure (timeouts, 408, 429, 5xx)
     #[arg(help_heading = "Network", long, value_name = "N", default_value_t = download::DEFAULT_RETRIES, value_parser = clap::value_parser!(u32).range(0..=100))]
     pub retries: u32,
@@ -285,7 +307,7 @@ pub struct RunArgs {
     /// reports with `thumbnail-maker report merge`.
     #[arg(help_heading = "Resume and shards", long, value_name = "K/N")]
     pub shard: Option<Shard>,
-    /// Print the plan (status, shard, input, incoming file, thumbnails) and touch nothing; with
+    /// Print the plan (status, shard, input, incoming file, thumbnails, why) and touch nothing; with
     /// --json as one JSON document
     #[arg(help_heading = "Resume and shards", long)]
     pub dry_run: bool,

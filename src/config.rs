@@ -59,6 +59,16 @@ pub struct Config {
     pub net: NetOptions,
     /// Redo inputs whose thumbnails exist and downloads already in the incoming folder.
     pub force: bool,
+    /// Tell a local file's change by its bytes, not its size and modification time.
+    pub checksum: bool,
+    /// Trust downloads in the incoming folder without asking their servers.
+    pub offline: bool,
+    /// Add BlurHash to the placeholders.
+    pub blurhash: bool,
+    /// Write a JSON Lines manifest of every thumbnail of the run here.
+    pub manifest: Option<PathBuf>,
+    /// Remove thumbnails the tool wrote that no input of the list produces any more.
+    pub prune: bool,
     /// Set (by Ctrl-C) to stop starting new work; what runs finishes, the report says so.
     pub cancel: Arc<AtomicBool>,
 }
@@ -79,6 +89,11 @@ impl Config {
             schedule: Schedule::InTurn,
             net: NetOptions::default(),
             force: false,
+            checksum: false,
+            offline: false,
+            blurhash: false,
+            manifest: None,
+            prune: false,
             cancel: Arc::default(),
         }
     }

@@ -17,6 +17,8 @@ pub struct DryRun {
     pub inputs: usize,
     pub planned: usize,
     pub done: usize,
+    /// Made before, differently: an option or the source changed, or a file went.
+    pub stale: usize,
     pub failed: usize,
 }
 
@@ -28,18 +30,20 @@ struct DryItem<'a> {
     input: &'a str,
     incoming: Option<String>,
     thumbnails: Vec<String>,
+    /// Why a job is to be done: `new`, `forced`, the recipe parts that changed.
+    why: Option<&'a str>,
     error: Option<&'a str>,
 }
 
 /// Prints the plan without fetching, decoding or writing anything: one tab-separated line per
-/// input of this shard (status, shard, input, incoming file, thumbnail pattern), or with `json`
+/// input of this shard (status, shard, input, incoming file, thumbnail pattern, why), or with `json`
 /// one JSON document `{"items": [...], "inputs": .., "planned": .., "done": .., "failed": ..}`,
 /// streamed item by item so a long list is never held.
 pub fn dry_run(config: &Config, json: bool, out: &mut dyn std::io::Write) -> io::Result<DryRun> {
     let shard = config
         .shard
         .map_or_else(|| "-".to_string(), |s| s.to_string());
-    let (mut planned, mut done, mut failed) = (0, 0, 0);
+    let (mut planned, mut done, mut stale, mut failed) = (0, 0, 0, 0);
     let mut write_error = None;
     let mut first = true;
     if json {
@@ -58,8 +62,10 @@ pub fn dry_run(config: &Config, json: bool, out: &mut dyn std::io::Write) -> io:
             Planned::Job(job) => {
                 planned += 1;
                 let found = status(&job, config);
-                done += usize::from(found == Status::Done);
+                done += usize::from(found.status == Status::Done);
+                stale += usize::from(found.word() == "stale");
                 let status = found.word();
+                let why = (!found.why.is_empty()).then_some(found.why.as_str());
                 let incoming = job
                     .incoming_name
                     .as_ref()
@@ -77,15 +83,17 @@ pub fn dry_run(config: &Config, json: bool, out: &mut dyn std::io::Write) -> io:
                         input: &job.input,
                         incoming,
                         thumbnails: thumbs,
+                        why,
                         error: None,
                     };
                     serde_json::to_string(&item).expect("a plan item serialises")
                 } else {
                     format!(
-                        "{status}\t{shard}\t{}\t{}\t{}",
+                        "{status}\t{shard}\t{}\t{}\t{}\t{}",
                         printable(&job.input),
                         printable(incoming.as_deref().unwrap_or("-")),
-                        printable(&thumbs.join(" "))
+                        printable(&thumbs.join(" ")),
+                        why.unwrap_or("-")
                     )
                 }
             }
@@ -98,6 +106,7 @@ pub fn dry_run(config: &Config, json: bool, out: &mut dyn std::io::Write) -> io:
                         input: &failure.input,
                         incoming: None,
                         thumbnails: Vec::new(),
+                        why: None,
                         error: Some(&failure.error),
                     };
                     serde_json::to_string(&item).expect("a plan item serialises")
@@ -127,6 +136,7 @@ pub fn dry_run(config: &Config, json: bool, out: &mut dyn std::io::Write) -> io:
         inputs,
         planned,
         done,
+        stale,
         failed,
     };
     if json && write_error.is_none() {

@@ -181,7 +181,10 @@ pub fn blurhash_of(pixels: &RgbaImage) -> String {
         base83(&mut out, 0, 1);
         1.0
     } else {
-        let actual = ac.iter().flatten().fold(f64::NEG_INFINITY, |m, &v| m.max(v));
+        let actual = ac
+            .iter()
+            .flatten()
+            .fold(f64::NEG_INFINITY, |m, &v| m.max(v));
         let quantised = (actual * 166.0 - 0.5).floor().clamp(0.0, 82.0);
         base83(&mut out, quantised as u64, 1);
         (quantised + 1.0) / 166.0
@@ -236,14 +239,18 @@ fn average(pixels: &RgbaImage) -> String {
         }
         weight += a;
     }
-    let mean = |s: u64| if weight == 0 { 0 } else { (s + weight / 2) / weight };
-    format!("#{:02x}{:02x}{:02x}", mean(sum[0]), mean(sum[1]), mean(sum[2]))
+    let mean = |s: u64| (s + weight / 2).checked_div(weight).unwrap_or(0);
+    format!(
+        "#{:02x}{:02x}{:02x}",
+        mean(sum[0]),
+        mean(sum[1]),
+        mean(sum[2])
+    )
 }
 
 /// Standard base64 (RFC 4648, `+` and `/`), without the `=` padding.
 fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] =
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
         let n = chunk
@@ -275,7 +282,8 @@ mod tests {
     /// `blurhash` 2.0.5 by Wolt), made by scripts/make-placeholder-goldens.mjs.
     #[test]
     fn thumbhash_and_blurhash_equal_the_reference_implementations() {
-        let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/placeholders");
+        let folder =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/placeholders");
         let goldens: serde_json::Value =
             serde_json::from_slice(&std::fs::read(folder.join("goldens.json")).unwrap()).unwrap();
         let goldens = goldens.as_object().unwrap();
@@ -287,7 +295,11 @@ mod tests {
             let image = RgbaImage::from_raw(w.parse().unwrap(), h.parse().unwrap(), raw).unwrap();
             let got = placeholders(&image, true);
             assert_eq!(got.thumbhash, want["thumbhash"], "{name}");
-            assert_eq!(Some(want["blurhash"].as_str().unwrap()), got.blurhash.as_deref(), "{name}");
+            assert_eq!(
+                Some(want["blurhash"].as_str().unwrap()),
+                got.blurhash.as_deref(),
+                "{name}"
+            );
         }
     }
 

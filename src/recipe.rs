@@ -27,7 +27,10 @@ pub type Parts = Vec<(String, String)>;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
     /// A local file's size and modification time, as make and rsync judge a change.
-    Stat { len: u64, modified_ns: i128 },
+    Stat {
+        len: u64,
+        modified_ns: i128,
+    },
     /// A hash of the bytes themselves (`--checksum`, or a URL whose server gives no validator).
     Content(u64),
     /// A URL's validator from its server, `ETag` first (strong or weak), else `Last-Modified`.
@@ -202,7 +205,13 @@ mod tests {
             len: 10,
             modified_ns: 5,
         };
-        parts(spec, &NameTemplate::default(), Size::width(200), format, &source)
+        parts(
+            spec,
+            &NameTemplate::default(),
+            Size::width(200),
+            format,
+            &source,
+        )
     }
 
     #[test]

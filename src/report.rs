@@ -25,15 +25,19 @@ pub struct DownloadReport {
     pub bytes: u64,
     /// Downloads found complete in the incoming folder from an earlier run, not fetched again.
     pub cached: usize,
+    /// Revalidations the server answered with 304: nothing sent, the copy or thumbnails stand.
+    #[serde(default)]
+    pub not_modified: usize,
 }
 
 impl DownloadReport {
     /// Counts one download's result.
-    pub fn count(&mut self, result: &Result<u64, Failure>) {
+    pub fn count(&mut self, result: &Result<crate::download::Landed, Failure>) {
         match result {
-            Ok(bytes) => {
+            Ok(landed) if landed.not_modified => self.not_modified += 1,
+            Ok(landed) => {
                 self.ok += 1;
-                self.bytes += bytes;
+                self.bytes += landed.bytes;
             }
             Err(_) => self.failed += 1,
         }
@@ -254,12 +258,13 @@ impl fmt::Display for Report {
                 r.busy_seconds.as_secs_f64()
             )?;
         }
-        if d.cached + r.skipped > 0 {
+        if d.cached + r.skipped + d.not_modified > 0 {
             writeln!(
                 f,
-                "already done: {} (thumbnails exist), {} downloads reused; --force redoes them",
+                "already done: {} (thumbnails current), {} downloads reused, {} not modified (304); --force redoes them",
                 plural(r.skipped, "input"),
-                d.cached
+                d.cached,
+                d.not_modified
             )?;
         }
         if self.interrupted {
@@ -295,6 +300,7 @@ mod tests {
                 failed: 1,
                 bytes: 2_500_000,
                 cached: 0,
+                not_modified: 0,
             },
             resize: ResizeReport {
                 seconds: Duration::from_millis(250),

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::io::{self, BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
@@ -26,6 +26,9 @@ pub struct Route {
     pub fault: Fault,
     /// The first N requests for this path get this status and these headers, with no body.
     pub fail_first: Option<(usize, u16, Headers)>,
+    /// Send an `ETag` (a hash of the body) and answer `If-None-Match` with 304, as static
+    /// servers do; off for a server that gives no validator.
+    pub etag: bool,
 }
 
 /// Ways a route can misbehave, for the fault tests.
@@ -52,6 +55,26 @@ impl Route {
             body: body.into(),
             fault: Fault::None,
             fail_first: None,
+            etag: true,
+        }
+    }
+
+    /// The same route without an `ETag`, like a server that gives no validator.
+    pub fn without_etag(mut self) -> Self {
+        self.etag = false;
+        self
+    }
+
+    /// The route's `ETag`: a hash of its body, quoted, as nginx and most servers make one.
+    fn etag(&self) -> Option<String> {
+        let own = self
+            .headers
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case("etag"));
+        match own {
+            Some((_, value)) => Some(value.clone()),
+            None => (self.etag && self.status == 200)
+                .then(|| format!("\"{:016x}\"", crate::shard::fnv1a(&self.body))),
         }
     }
 
@@ -94,6 +117,9 @@ struct Stats {
     in_flight: AtomicUsize,
     peak: AtomicUsize,
     requests: AtomicUsize,
+    /// Requests answered 304 Not Modified, in all and per path.
+    not_modified: AtomicUsize,
+    not_modified_hits: Mutex<HashMap<String, usize>>,
     hits: Mutex<HashMap<String, usize>>,
     /// The header lines of the last request for each path, as received.
     heads: Mutex<HashMap<String, Vec<String>>>,
@@ -104,6 +130,7 @@ const LISTEN_BACKLOG: i32 = 4096;
 
 pub struct Server {
     addr: SocketAddr,
+    routes: Arc<RwLock<HashMap<String, Route>>>,
     stats: Arc<Stats>,
     stop: Arc<AtomicBool>,
     acceptor: Option<JoinHandle<()>>,
@@ -122,9 +149,10 @@ impl Server {
         let addr = listener.local_addr()?;
         let stats = Arc::new(Stats::default());
         let stop = Arc::new(AtomicBool::new(false));
-        let routes = Arc::new(routes);
+        let routes = Arc::new(RwLock::new(routes));
         let acceptor = {
-            let (stats, stop) = (Arc::clone(&stats), Arc::clone(&stop));
+            let (stats, stop, routes) =
+                (Arc::clone(&stats), Arc::clone(&stop), Arc::clone(&routes));
             thread::Builder::new().name("serve".into()).spawn(move || {
                 for stream in listener.incoming() {
                     if stop.load(Ordering::SeqCst) {
@@ -141,6 +169,7 @@ impl Server {
         };
         Ok(Server {
             addr,
+            routes,
             stats,
             stop,
             acceptor: Some(acceptor),
@@ -158,6 +187,28 @@ impl Server {
 
     pub fn requests(&self) -> usize {
         self.stats.requests.load(Ordering::SeqCst)
+    }
+
+    /// How many requests were answered 304 Not Modified.
+    pub fn not_modified(&self) -> usize {
+        self.stats.not_modified.load(Ordering::SeqCst)
+    }
+
+    /// How many requests were answered with the body (all but the 304s).
+    pub fn bodies_sent(&self) -> usize {
+        self.requests() - self.not_modified()
+    }
+
+    /// How many requests for `path` were answered with its body (all but the 304s).
+    pub fn sent(&self, path: &str) -> usize {
+        let not_modified = self.stats.not_modified_hits.lock().expect("stats lock");
+        self.hits(path) - not_modified.get(path).copied().unwrap_or(0)
+    }
+
+    /// Serves `route` at `path` from now on: an image that changed on the server.
+    pub fn set_route(&self, path: &str, route: Route) {
+        let mut routes = self.routes.write().expect("routes lock");
+        routes.insert(path.to_string(), route);
     }
 
     /// How many times `path` was requested.
@@ -186,7 +237,7 @@ impl Drop for Server {
 
 fn handle(
     stream: TcpStream,
-    routes: &HashMap<String, Route>,
+    routes: &RwLock<HashMap<String, Route>>,
     stats: &Stats,
     latency: Duration,
 ) -> io::Result<()> {
@@ -218,7 +269,7 @@ fn handle(
         .heads
         .lock()
         .expect("stats lock")
-        .insert(path.clone(), head);
+        .insert(path.clone(), head.clone());
     let hit = {
         let mut hits = stats.hits.lock().expect("stats lock");
         let count = hits.entry(path.clone()).or_default();
@@ -241,13 +292,35 @@ fn handle(
     };
     // The query never selects a file, so `?copy=2` gives distinct URLs for the same image.
     let file_path = path.split('?').next().unwrap_or("");
-    let route = routes.get(file_path).unwrap_or(&not_found);
+    let route = routes
+        .read()
+        .expect("routes lock")
+        .get(file_path)
+        .cloned()
+        .unwrap_or(not_found);
+    let asked = head.iter().find_map(|line| {
+        let (name, value) = line.split_once(':')?;
+        name.eq_ignore_ascii_case("if-none-match")
+            .then(|| value.trim().to_string())
+    });
     match &route.fail_first {
         Some((n, status, headers)) if hit <= *n => {
             let early = Route::status(*status, headers.clone());
             respond(stream, method, &early)
         }
-        _ => respond(stream, method, route),
+        _ if asked.is_some() && asked == route.etag() => {
+            stats.not_modified.fetch_add(1, Ordering::SeqCst);
+            *stats
+                .not_modified_hits
+                .lock()
+                .expect("stats lock")
+                .entry(path.clone())
+                .or_default() += 1;
+            let etag = vec![("ETag", asked.unwrap_or_default())];
+            let not_modified = Route::status(304, etag).without_etag();
+            respond(stream, method, &not_modified)
+        }
+        _ => respond(stream, method, &route),
     }
 }
 
@@ -255,6 +328,7 @@ fn respond(mut stream: TcpStream, method: &str, route: &Route) -> io::Result<()>
     let reason = match route.status {
         200 => "OK",
         301 | 302 => "Found",
+        304 => "Not Modified",
         404 => "Not Found",
         429 => "Too Many Requests",
         500 => "Internal Server Error",
@@ -265,8 +339,16 @@ fn respond(mut stream: TcpStream, method: &str, route: &Route) -> io::Result<()>
         "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nConnection: close\r\n",
         route.status, reason, route.content_type
     );
-    if route.fault != Fault::Endless {
+    // A 304 has no body, and no length of one.
+    if route.fault != Fault::Endless && route.status != 304 {
         head.push_str(&format!("Content-Length: {}\r\n", route.body.len()));
+    }
+    let own_etag = route
+        .headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("etag"));
+    if let Some(etag) = route.etag().filter(|_| !own_etag) {
+        head.push_str(&format!("ETag: {etag}\r\n"));
     }
     for (name, value) in &route.headers {
         head.push_str(&format!("{name}: {value}\r\n"));

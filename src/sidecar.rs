@@ -206,7 +206,9 @@ mod tests {
         let path = dir.path().join(relative_path("a"));
         let whole = fs::read(&path).unwrap();
         fs::write(&path, &whole[..whole.len() / 2]).unwrap();
-        assert!(matches!(read(dir.path(), "a"), Found::Unusable(why) if why.contains("not a valid record")));
+        assert!(
+            matches!(read(dir.path(), "a"), Found::Unusable(why) if why.contains("not a valid record"))
+        );
         fs::write(&path, b"\x00\xffgarbage").unwrap();
         assert!(matches!(read(dir.path(), "a"), Found::Unusable(_)));
         let future = serde_json::to_vec(&Sidecar {
@@ -215,7 +217,9 @@ mod tests {
         })
         .unwrap();
         fs::write(&path, future).unwrap();
-        assert!(matches!(read(dir.path(), "a"), Found::Unusable(why) if why.contains("later version")));
+        assert!(
+            matches!(read(dir.path(), "a"), Found::Unusable(why) if why.contains("later version"))
+        );
         assert_eq!(stems(dir.path()).unwrap(), ["a"]);
     }
 }

@@ -25,6 +25,16 @@ pub struct Thumbnails {
     /// What went less than right without failing the image (a colour profile that could not
     /// be used), for the log and the report.
     pub warnings: Vec<String>,
+    /// The pixels of the thumbnail [`Wanted::pixels_of`] asked for, before encoding.
+    pub pixels: Option<image::RgbaImage>,
+}
+
+/// Which of the spec's sizes to make: all (the default), or only those a re-run found stale;
+/// and the size whose pixels to hand back (for the placeholders), made even if not encoded.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Wanted<'a> {
+    pub sizes: Option<&'a [Size]>,
+    pub pixels_of: Option<Size>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -107,7 +117,7 @@ pub fn make_thumbnails(
     thumbnailer: &mut Thumbnailer,
 ) -> Result<Thumbnails, ThumbnailError> {
     let decoded = decode::decode(bytes, &decode_options(spec))?;
-    thumbnails_of(decoded, spec, thumbnailer)
+    thumbnails_of(decoded, spec, Wanted::default(), thumbnailer)
 }
 
 /// [`make_thumbnails`] for a file on disk; a large JPEG is decoded without being held in memory.
@@ -116,8 +126,19 @@ pub fn make_thumbnails_from_file(
     spec: &ThumbnailSpec,
     thumbnailer: &mut Thumbnailer,
 ) -> Result<Thumbnails, ThumbnailError> {
+    make_some_thumbnails_from_file(path, spec, Wanted::default(), thumbnailer)
+}
+
+/// [`make_thumbnails_from_file`] for some of the spec's sizes. The decode is the one all sizes
+/// would get, so a thumbnail made alone has the bytes it has when made with the others.
+pub fn make_some_thumbnails_from_file(
+    path: &std::path::Path,
+    spec: &ThumbnailSpec,
+    wanted: Wanted,
+    thumbnailer: &mut Thumbnailer,
+) -> Result<Thumbnails, ThumbnailError> {
     let decoded = decode::decode_file(path, &decode_options(spec))?;
-    thumbnails_of(decoded, spec, thumbnailer)
+    thumbnails_of(decoded, spec, wanted, thumbnailer)
 }
 
 /// The decoder is told the most any thumbnail needs, so JPEGs can shrink while they load.
@@ -136,6 +157,7 @@ fn decode_options(spec: &ThumbnailSpec) -> DecodeOptions {
 fn thumbnails_of(
     decoded: decode::Decoded,
     spec: &ThumbnailSpec,
+    wanted: Wanted,
     thumbnailer: &mut Thumbnailer,
 ) -> Result<Thumbnails, ThumbnailError> {
     let encoding = Encoding {
@@ -157,10 +179,22 @@ fn thumbnails_of(
         exif: metadata.exif.filter(|_| spec.keep_metadata),
     };
     let mut thumbnails = Vec::with_capacity(spec.sizes.len());
+    let mut pixels = None;
     for &size in &spec.sizes {
+        let encode = wanted.sizes.is_none_or(|sizes| sizes.contains(&size));
+        let keep = wanted.pixels_of == Some(size);
+        if !encode && !keep {
+            continue;
+        }
         let (width, height) = decoded.source_size;
         let geometry = resize::geometry(width, height, size, spec.crop.is_some(), spec.enlarge);
         let resized = thumbnailer.resize(&image, geometry, spec.crop)?;
+        if keep {
+            pixels = Some(resized.to_rgba8());
+        }
+        if !encode {
+            continue;
+        }
         thumbnails.push(Thumbnail {
             size,
             width: resized.width(),
@@ -173,5 +207,6 @@ fn thumbnails_of(
         source_pixels: u64::from(decoded.source_size.0) * u64::from(decoded.source_size.1),
         thumbnails,
         warnings: colour_warning.into_iter().collect(),
+        pixels,
     })
 }

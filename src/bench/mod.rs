@@ -148,6 +148,7 @@ pub fn run(options: &BenchOptions, tick: &dyn Fn()) -> Result<BenchResult, Bench
                     input: j.input.clone(),
                     url: j.input.clone(),
                     dest: dir.join(j.incoming_name.as_deref().unwrap_or("image")),
+                    validator: None,
                 })
                 .collect();
             let started = Instant::now();
@@ -155,7 +156,9 @@ pub fn run(options: &BenchOptions, tick: &dyn Fn()) -> Result<BenchResult, Bench
             let elapsed = started.elapsed();
             let mut bytes = 0;
             for result in results.into_iter().flatten() {
-                bytes += result.map_err(|f| BenchError::Download(f.to_string()))?;
+                bytes += result
+                    .map_err(|f| BenchError::Download(f.to_string()))?
+                    .bytes;
             }
             tick();
             Ok((elapsed, bytes))

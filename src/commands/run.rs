@@ -102,8 +102,8 @@ pub fn run(run: &RunArgs, what: Inputs, env: &Env) -> Result<Outcome, CliError> 
                 .shard
                 .map_or_else(String::new, |s| format!(", shard {s}"));
             eprintln!(
-                "{} inputs in all{shard}: {} planned, {} already done, {} unusable",
-                plan.inputs, plan.planned, plan.done, plan.failed
+                "{} inputs in all{shard}: {} planned, {} already done, {} stale, {} unusable",
+                plan.inputs, plan.planned, plan.done, plan.stale, plan.failed
             );
         }
         drop(spooled);
@@ -280,6 +280,11 @@ pub fn config_from(
     }
     config.schedule = Schedule::from_flags(run.sequential, run.overlap);
     config.force = run.force;
+    config.checksum = run.checksum;
+    config.offline = run.offline;
+    config.prune = run.prune;
+    config.manifest = run.manifest.clone();
+    config.blurhash = run.blurhash;
     config.net.retries = run.retries;
     config.net.max_bytes = run.max_bytes;
     config.net.connect_timeout = Duration::from_secs(run.connect_timeout);

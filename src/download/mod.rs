@@ -17,6 +17,8 @@ use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 use ureq::Agent;
 
 use crate::output;
+use crate::recipe::Source;
+use crate::sidecar;
 mod pool;
 mod tls;
 
@@ -152,6 +154,20 @@ pub struct Task {
     pub input: String,
     pub url: String,
     pub dest: PathBuf,
+    /// What the server said of the image last time (`ETag` or `Last-Modified`): sent as
+    /// `If-None-Match` or `If-Modified-Since`, so an unchanged image is not sent again.
+    pub validator: Option<Source>,
+}
+
+/// What a fetch brought.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Landed {
+    /// Bytes received (none for a 304).
+    pub bytes: u64,
+    /// The image's identity: its server's validator, if it gave one.
+    pub source: Option<Source>,
+    /// The server said the image has not changed (304): the copy or thumbnails we have stand.
+    pub not_modified: bool,
 }
 
 pub struct Fetcher {
@@ -199,17 +215,18 @@ impl Fetcher {
         }
     }
 
-    /// Fetches `url` into `dest`, retrying transient failures; returns the bytes saved.
-    /// `on_retry` hears of each failed attempt and the pause before the next.
+    /// Fetches the task's URL into its `dest`, conditionally if it carries a validator,
+    /// retrying transient failures. `on_retry` hears of each failed attempt and the pause
+    /// before the next.
     pub fn fetch(
         &self,
-        url: &str,
-        dest: &Path,
+        task: &Task,
         on_retry: &dyn Fn(&DownloadError, Duration),
-    ) -> Result<u64, DownloadError> {
+    ) -> Result<Landed, DownloadError> {
+        let url = task.url.as_str();
         let mut attempt = 0;
         loop {
-            match self.fetch_once(url, dest) {
+            match self.fetch_once(url, &task.dest, task.validator.as_ref()) {
                 Err(e) if attempt < self.retries && e.is_transient() => {
                     let pause = match &e {
                         DownloadError::Status {
@@ -227,7 +244,12 @@ impl Fetcher {
         }
     }
 
-    fn fetch_once(&self, url: &str, dest: &Path) -> Result<u64, DownloadError> {
+    fn fetch_once(
+        &self,
+        url: &str,
+        dest: &Path,
+        validator: Option<&Source>,
+    ) -> Result<Landed, DownloadError> {
         let mut url = url.to_string();
         let mut redirects = 0;
         let origin = url.clone();
@@ -239,6 +261,9 @@ impl Fetcher {
                 if !credential || crate::url::same_origin(&origin, &url) {
                     request = request.header(name, value);
                 }
+            }
+            if let Some((name, value)) = validator.and_then(Source::validator) {
+                request = request.header(name, value);
             }
             let response = request.call().map_err(DownloadError::Transport)?;
             let status = response.status().as_u16();
@@ -258,6 +283,13 @@ impl Fetcher {
             }
         };
         let status = response.status().as_u16();
+        if status == 304 && validator.is_some() {
+            return Ok(Landed {
+                bytes: 0,
+                source: validator.cloned(),
+                not_modified: true,
+            });
+        }
         if !(200..300).contains(&status) {
             // Only the seconds form; an HTTP-date is rare and falls back to our own backoff.
             let retry_after = response
@@ -280,6 +312,16 @@ impl Fetcher {
             path: dest.to_path_buf(),
             source,
         };
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let source = header("etag")
+            .map(Source::Etag)
+            .or_else(|| header("last-modified").map(Source::Modified));
         let mut tmp = output::temp_file(dir).map_err(save_err)?;
         // One byte over the cap tells an endless body from one exactly at the cap.
         let mut body = response
@@ -302,8 +344,26 @@ impl Fetcher {
         if let Some(expected) = expected.filter(|&len| len != got) {
             return Err(DownloadError::Truncated { got, expected });
         }
+        // The old copy's validator goes before the new copy lands and the new one's after,
+        // so a crash between never pairs a validator with bytes it does not describe.
+        let name = dest
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        let validators = |source| {
+            sidecar::save_incoming_source(dir, name, source).map_err(|e| match e {
+                output::OutputError::Io { source, .. } => save_err(source),
+                other => save_err(io::Error::other(other.to_string())),
+            })
+        };
+        validators(None)?;
         tmp.persist(dest).map_err(|e| save_err(e.error))?;
-        Ok(got)
+        validators(source.as_ref())?;
+        Ok(Landed {
+            bytes: got,
+            source,
+            not_modified: false,
+        })
     }
 }
 

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::{DownloadError, Fetcher, Task};
+use super::{DownloadError, Fetcher, Landed, Task};
 use crate::failure::{Failure, Stage};
 use crate::progress::{Phase, Progress};
 
@@ -23,7 +23,7 @@ pub fn download_all(
     fetcher: &Fetcher,
     progress: &dyn Progress,
     cancel: &AtomicBool,
-) -> Vec<Option<Result<u64, Failure>>> {
+) -> Vec<Option<Result<Landed, Failure>>> {
     let results: Vec<_> = (0..tasks.len()).map(|_| Mutex::new(None)).collect();
     download_from(
         tasks.iter().cloned().enumerate(),
@@ -40,7 +40,7 @@ pub fn download_all(
 }
 
 /// What [`download_from`] calls with each task's tag and its result.
-pub type OnDone<'a, T> = dyn Fn(T, Result<u64, Failure>) + Sync + 'a;
+pub type OnDone<'a, T> = dyn Fn(T, Result<Landed, Failure>) + Sync + 'a;
 
 /// Fetches each task as `tasks` yields it, on at most `threads` workers, and calls `on_done`
 /// with its tag and the result as each completes (on the worker that did it).
@@ -114,16 +114,25 @@ impl<'a, I: Iterator<Item = (T, Task)> + Send, T: Send> Pool<'a, I, T> {
             };
             let result = self
                 .fetcher
-                .fetch(&task.url, &task.dest, &on_retry)
+                .fetch(&task, &on_retry)
                 .map_err(|e| Failure::new(&task.input, Stage::Download, &e));
             match &result {
-                Ok(bytes) => {
+                Ok(landed) if landed.not_modified => {
                     self.progress.log(&format!(
-                        "fetched {} ({bytes} bytes) in {:.3} s",
+                        "{} not modified (304) in {:.3} s",
                         task.input,
                         started.elapsed().as_secs_f64()
                     ));
-                    self.progress.item_finished(Phase::Download, *bytes);
+                    self.progress.item_finished(Phase::Download, 0);
+                }
+                Ok(landed) => {
+                    self.progress.log(&format!(
+                        "fetched {} ({} bytes) in {:.3} s",
+                        task.input,
+                        landed.bytes,
+                        started.elapsed().as_secs_f64()
+                    ));
+                    self.progress.item_finished(Phase::Download, landed.bytes);
                 }
                 Err(failure) => self.progress.item_failed(Phase::Download, failure),
             }

@@ -7,8 +7,14 @@ use std::path::Path;
 use super::{Done, Queued as Item};
 use crate::config::Config;
 use crate::failure::{Failure, Stage};
+use crate::inputs::Origin;
 use crate::output::{self, OutputError};
+use crate::placeholder::placeholders;
+use crate::recipe::{self, content_hash, Source};
 use crate::resize::Thumbnailer;
+use crate::sidecar::{self, Entry, Found, Placeholder, Sidecar, SIDECAR_VERSION};
+use crate::status;
+use crate::thumbnail::{make_some_thumbnails_from_file, Thumbnail, Wanted};
 
 /// Write failures in a row with the same cause after which phase two stops: a read-only or
 /// full output folder fails every image alike, and decoding 10,000 images to print 10,000 equal
@@ -53,35 +59,70 @@ impl WriteStreak {
     }
 }
 
-/// Reads, decodes, resizes and writes one image. A failure after some of its thumbnails were
-/// written removes them, so an image has all its thumbnails or none; a write failure also says
-/// its cause's kind, for [`WriteStreak`].
+/// Reads, decodes, resizes and writes one image: those of its thumbnails that are stale
+/// (all, the first time), then its record. A failure after some of its thumbnails were written
+/// removes them, so an image has all its new thumbnails or none; a write failure also says its
+/// cause's kind, for [`WriteStreak`].
 pub(super) fn thumbnails_for(
     item: &Item,
     config: &Config,
     thumbnailer: &mut Thumbnailer,
 ) -> Result<Done, (Failure, Option<std::io::ErrorKind>)> {
     let input = item.job.input.as_str();
-    let made = crate::thumbnail::make_thumbnails_from_file(&item.path, &config.spec, thumbnailer)
+    let stem = item.job.stem.as_str();
+    let read_failure = |e: std::io::Error| {
+        let e = crate::decode::DecodeError::Read(e);
+        (Failure::new(input, Stage::Input, &e), None)
+    };
+    // What the bytes are: a local file by its stat (or content), a download by what its server
+    // said of it, else by its content.
+    let source = match (&item.job.origin, &item.source) {
+        (Origin::File(path), _) => Source::of_file(path, config.checksum).map_err(read_failure)?,
+        (Origin::Url(_), Some(source)) => source.clone(),
+        (Origin::Url(_), None) => Source::Content(content_hash(&item.path).map_err(read_failure)?),
+    };
+    let found = sidecar::read(&config.out_dir, stem);
+    let verdict = status::verdict(config, &source, &found);
+    if verdict.is_done() {
+        return Ok(Done {
+            skipped: true,
+            ..Done::default()
+        });
+    }
+    let mut warnings = Vec::new();
+    if let Found::Unusable(why) = &found {
+        warnings.push(format!("{why}: not trusted, its thumbnails are made again"));
+    }
+    let smallest = status::smallest(&config.spec.sizes);
+    let wanted = Wanted {
+        sizes: Some(&verdict.stale),
+        pixels_of: Some(smallest),
+    };
+    let made = make_some_thumbnails_from_file(&item.path, &config.spec, wanted, thumbnailer)
         .map_err(|e| (Failure::new(input, e.stage(), &e), None))?;
-    let mut written: Vec<(String, &crate::thumbnail::Thumbnail)> =
-        Vec::with_capacity(made.thumbnails.len());
-    let undo = |written: &[(String, &crate::thumbnail::Thumbnail)]| {
+    warnings.extend(made.warnings);
+    let mut written: Vec<(String, &Thumbnail)> = Vec::with_capacity(made.thumbnails.len());
+    let undo = |written: &[(String, &Thumbnail)]| {
         for (name, _) in written {
             let _ = fs::remove_file(config.out_dir.join(name));
         }
     };
+    let write_failure = |e: OutputError| {
+        let kind = match &e {
+            OutputError::Io { source, .. } => Some(source.kind()),
+            _ => None,
+        };
+        (Failure::new(input, Stage::Write, &e), kind)
+    };
     for thumb in &made.thumbnails {
-        let name = config.names.name(
-            &item.job.stem,
-            thumb.size,
-            (thumb.width, thumb.height),
-            thumb.format,
-        );
+        let name = config
+            .names
+            .name(stem, thumb.size, (thumb.width, thumb.height), thumb.format);
         // Two sizes that come out alike under a template naming files by pixel size are the
         // same thumbnail, written once; a name shared by different pixels would lose one.
         if let Some((_, earlier)) = written.iter().find(|(n, _)| *n == name) {
             if earlier.bytes == thumb.bytes {
+                written.push((name, thumb));
                 continue;
             }
             let clash = output::OutputError::SameName {
@@ -94,17 +135,71 @@ pub(super) fn thumbnails_for(
         }
         if let Err(e) = output::write_atomic(&config.out_dir, &name, &thumb.bytes) {
             undo(&written);
-            let kind = match &e {
-                OutputError::Io { source, .. } => Some(source.kind()),
-                _ => None,
-            };
-            return Err((Failure::new(input, Stage::Write, &e), kind));
+            return Err(write_failure(e));
         }
         written.push((name, thumb));
     }
+    let record = updated_record(config, item, &source, found, &written, made.pixels.as_ref());
+    if let Err(e) = sidecar::write(&config.out_dir, stem, &record) {
+        undo(&written);
+        return Err(write_failure(e));
+    }
     Ok(Done {
+        skipped: false,
         thumbnails: made.thumbnails.len(),
         pixels: made.source_pixels,
-        warnings: made.warnings,
+        warnings,
     })
+}
+
+/// The input's record after this run's thumbnails: an entry per file written (replacing any
+/// entry of the same file), entries of files that are gone dropped, the placeholders renewed.
+fn updated_record(
+    config: &Config,
+    item: &Item,
+    source: &Source,
+    found: Found,
+    written: &[(String, &Thumbnail)],
+    pixels: Option<&image::RgbaImage>,
+) -> Sidecar {
+    let mut record = match found {
+        Found::Record(record) => record,
+        Found::Absent | Found::Unusable(_) => Sidecar::default(),
+    };
+    record.version = SIDECAR_VERSION;
+    record.input = item.job.input.clone();
+    record.thumbnails.retain(|e| {
+        !written.iter().any(|(name, _)| *name == e.file)
+            && status::safe_relative(&e.file)
+            && config.out_dir.join(&e.file).is_file()
+    });
+    for (name, thumb) in written {
+        let parts = recipe::parts(
+            &config.spec,
+            &config.names,
+            thumb.size,
+            thumb.format,
+            source,
+        );
+        record.thumbnails.push(Entry {
+            size: thumb.size.to_string(),
+            file: name.clone(),
+            format: thumb.format.extension().to_string(),
+            width: thumb.width,
+            height: thumb.height,
+            bytes: thumb.bytes.len() as u64,
+            key: recipe::key(&parts),
+            recipe: parts.into_iter().collect(),
+        });
+    }
+    if let Some(pixels) = pixels {
+        let made = placeholders(pixels, config.blurhash);
+        record.placeholder = Some(Placeholder {
+            key: status::placeholder_key(config, source),
+            thumbhash: made.thumbhash,
+            blurhash: made.blurhash,
+            average: made.average,
+        });
+    }
+    record
 }

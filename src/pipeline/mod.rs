@@ -49,7 +49,11 @@ pub enum RunError {
 }
 
 /// What one image contributed to the report.
+#[derive(Default)]
 pub(crate) struct Done {
+    /// Nothing was stale after all (a download the server said was unchanged, or a source
+    /// whose recipe still matches): not decoded.
+    skipped: bool,
     thumbnails: usize,
     pixels: u64,
     /// Said in the log and the report; the image still counts as done.
@@ -121,7 +125,7 @@ fn prepare(config: &Config, progress: &dyn Progress) -> Result<Work, RunError> {
                     return;
                 }
             };
-            let queued = match status(&job, config) {
+            let queued = match status(&job, config).status {
                 Status::Done => {
                     work.skipped += 1;
                     return;
@@ -129,13 +133,24 @@ fn prepare(config: &Config, progress: &dyn Progress) -> Result<Work, RunError> {
                 Status::Fetch(task) => work.fetch.push(&Queued {
                     order,
                     path: task.dest,
+                    source: task.validator,
                     job,
                 }),
                 Status::Downloaded(path) => {
                     work.cached += 1;
-                    work.ready.push(&Queued { order, path, job })
+                    work.ready.push(&Queued {
+                        order,
+                        path,
+                        job,
+                        source: None,
+                    })
                 }
-                Status::Local(path) => work.ready.push(&Queued { order, path, job }),
+                Status::Local(path) => work.ready.push(&Queued {
+                    order,
+                    path,
+                    job,
+                    source: None,
+                }),
             };
             if let Err(e) = queued {
                 queue_error.get_or_insert(e);
@@ -156,7 +171,7 @@ fn prepare(config: &Config, progress: &dyn Progress) -> Result<Work, RunError> {
     }
     if work.skipped + work.cached > 0 {
         progress.log(&format!(
-            "{} inputs already done, {} downloads already here (--force redoes them)",
+            "{} inputs already done, {} downloads used as they are (--force redoes them)",
             work.skipped, work.cached
         ));
     }
@@ -220,7 +235,10 @@ fn phase_one(
             &|queued, result| {
                 download.lock().expect("report lock").count(&result);
                 match result {
-                    Ok(_) => landed(queued),
+                    Ok(what) => landed(Queued {
+                        source: what.source,
+                        ..queued
+                    }),
                     Err(failure) => log.push(queued.order, failure),
                 }
             },
@@ -328,7 +346,7 @@ fn finish(
     log: FailureLog,
     warnings: FailureLog,
 ) -> Result<Report, RunError> {
-    resize.skipped = skipped;
+    resize.skipped += skipped;
     Ok(Report {
         version: crate::report::REPORT_VERSION,
         shard: config.shard,

@@ -32,7 +32,8 @@ pub(super) fn resize_items(
     progress.phase_started(Phase::Resize, count);
     let started = Instant::now();
     let busy = AtomicU64::new(0);
-    let (images, thumbnails, failed) = (
+    let (images, thumbnails, failed, skipped) = (
+        AtomicUsize::new(0),
         AtomicUsize::new(0),
         AtomicUsize::new(0),
         AtomicUsize::new(0),
@@ -60,6 +61,11 @@ pub(super) fn resize_items(
         streak.count(&result, &config.out_dir);
         busy.fetch_add(began.elapsed().as_nanos() as u64, Ordering::Relaxed);
         match result {
+            Ok(done) if done.skipped => {
+                skipped.fetch_add(1, Ordering::Relaxed);
+                progress.log(&format!("{} is unchanged", item.job.input));
+                progress.item_finished(Phase::Resize, 0);
+            }
             Ok(done) => {
                 images.fetch_add(1, Ordering::Relaxed);
                 thumbnails.fetch_add(done.thumbnails, Ordering::Relaxed);
@@ -111,6 +117,7 @@ pub(super) fn resize_items(
         failed: failed.into_inner(),
         megapixels: pixels.into_inner() as f64 / 1e6,
         stopped: streak.stopped(),
+        skipped: skipped.into_inner(),
         ..ResizeReport::default()
     })
 }

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use crate::download::Task;
 use crate::inputs::Origin;
 use crate::plan::Job;
+use crate::recipe::Source;
 use crate::spill::{self, Record};
 
 /// A job that is to be fetched or resized, its bytes' place on disk (where a download goes, or
@@ -17,6 +18,9 @@ pub(crate) struct Queued {
     pub order: u64,
     pub job: Job,
     pub path: PathBuf,
+    /// A URL's identity (`recipe::Source`): before the download the validator to send, after it
+    /// what the server said of the bytes that landed.
+    pub source: Option<Source>,
 }
 
 impl Queued {
@@ -27,6 +31,7 @@ impl Queued {
                 input: self.job.input.clone(),
                 url: url.clone(),
                 dest: self.path.clone(),
+                validator: self.source.clone(),
             }),
             Origin::File(_) => None,
         }
@@ -86,7 +91,9 @@ impl Record for Queued {
             }
             None => spill::write_field(out, b"n")?,
         }
-        spill::write_field(out, path_bytes(&self.path))
+        spill::write_field(out, path_bytes(&self.path))?;
+        let source = self.source.as_ref().map(Source::text).unwrap_or_default();
+        spill::write_field(out, source.as_bytes())
     }
 
     fn read_from(input: &mut impl BufRead) -> io::Result<Option<Self>> {
@@ -107,7 +114,9 @@ impl Record for Queued {
             _ => return Err(bad()),
         };
         let path = path_from(spill::read_more(input)?);
+        let source = spill::read_text(input)?;
         Ok(Some(Queued {
+            source: Source::parse(&source),
             order,
             job: Job {
                 input: job_input,
@@ -164,6 +173,7 @@ mod tests {
     use super::{largest_first, Queued};
     use crate::inputs::Origin;
     use crate::plan::Job;
+    use crate::recipe::Source;
     use crate::spill::Queue;
 
     fn queued(order: u64, path: std::path::PathBuf, url: bool) -> Queued {
@@ -181,6 +191,7 @@ mod tests {
                 stem: format!("{order}"),
             },
             path,
+            source: url.then(|| Source::Etag(format!("\"v{order}\""))),
         }
     }
 

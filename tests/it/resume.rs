@@ -48,9 +48,12 @@ fn a_rerun_skips_what_is_done_and_force_redoes_it() {
     assert_eq!(again.status, 0);
     assert_eq!(again.json["resize"]["skipped"], 8);
     assert_eq!(again.json["resize"]["images"], 0);
-    assert_eq!(server.requests(), 8, "nothing fetched again");
+    assert_eq!(server.bodies_sent(), 8, "nothing fetched again");
+    assert_eq!(server.not_modified(), 8, "each copy revalidated once");
+    assert_eq!(again.json["download"]["not_modified"], 8);
 
-    // Thumbnails lost but downloads kept: resized again from the incoming folder, not fetched.
+    // A thumbnail lost but the download kept: that one thumbnail is made again from the
+    // incoming folder, nothing fetched, nothing else rewritten.
     std::fs::remove_file(dir.path().join("out/p3_64.jpg")).unwrap();
     let mended = run_json({
         let mut c = tm(dir.path());
@@ -58,9 +61,18 @@ fn a_rerun_skips_what_is_done_and_force_redoes_it() {
         c
     });
     assert_eq!(mended.json["resize"]["images"], 1);
-    assert_eq!(mended.json["download"]["cached"], 1);
-    assert_eq!(server.requests(), 8);
+    assert_eq!(mended.json["resize"]["thumbnails"], 1);
+    assert_eq!(server.bodies_sent(), 8);
     assert!(dir.path().join("out/p3_64.jpg").is_file());
+
+    // Offline: the copies are trusted without a request.
+    let offline = run_json({
+        let mut c = tm(dir.path());
+        c.arg("--offline").args(&urls);
+        c
+    });
+    assert_eq!(offline.json["resize"]["skipped"], 8);
+    assert_eq!(server.requests(), 24, "no request at all");
 
     let forced = run_json({
         let mut c = tm(dir.path());
@@ -68,7 +80,7 @@ fn a_rerun_skips_what_is_done_and_force_redoes_it() {
         c
     });
     assert_eq!(forced.json["resize"]["images"], 8);
-    assert_eq!(server.requests(), 16);
+    assert_eq!(server.bodies_sent(), 16);
 }
 
 #[test]
@@ -104,7 +116,7 @@ fn sigkill_mid_run_then_rerun_completes_without_refetching() {
     assert_eq!(rerun.status, 0, "{}", rerun.stderr);
     for name in &finished {
         assert_eq!(
-            server.hits(&format!("/{name}")),
+            server.sent(&format!("/{name}")),
             1,
             "{name} was complete; not fetched again"
         );
@@ -156,7 +168,7 @@ fn ctrl_c_stops_new_work_reports_and_exits_130() {
         c
     });
     assert_eq!(rerun.status, 0, "{}", rerun.stderr);
-    assert_eq!(server.requests(), 8);
+    assert_eq!(server.bodies_sent(), 8);
     assert_eq!(files(&dir.path().join("out")).len(), 24);
 }
 

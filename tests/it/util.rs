@@ -91,20 +91,23 @@ pub fn dims(path: &Path) -> (u32, u32) {
     image::image_dimensions(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// The names of everything in `dir` (files and folders), sorted.
+/// The names of everything in `dir` (files and folders), sorted; not the records folder.
 pub fn names(dir: &Path) -> Vec<String> {
     let mut names: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|name| name != thumbnail_maker::sidecar::SIDECAR_DIR)
         .collect();
     names.sort();
     names
 }
 
-/// Every file in `dir`, sorted, with its bytes.
+/// Every file in `dir`, sorted, with its bytes; not the records folder (`.thumbnail-maker`),
+/// which the tests of re-runs read on their own.
 pub fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
+        .filter(|e| e.as_ref().unwrap().file_name() != thumbnail_maker::sidecar::SIDECAR_DIR)
         .map(|e| {
             let e = e.unwrap();
             (
