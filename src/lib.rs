@@ -21,6 +21,7 @@ pub mod failure;
 pub mod inputs;
 pub mod list;
 pub mod logging;
+pub mod manifest;
 pub mod merge;
 pub mod output;
 pub mod pipeline;
@@ -38,6 +39,7 @@ pub mod sidecar;
 pub mod spill;
 pub mod status;
 pub mod thumbnail;
+pub mod tidy;
 pub mod url;
 
 pub use config::Config;

@@ -61,6 +61,9 @@ pub struct ResizeReport {
     pub busy_seconds: Duration,
     /// Pixels of the inputs, in millions: the work the phase did.
     pub megapixels: f64,
+    /// Thumbnails `--prune` removed: no input of the list produces them any more.
+    #[serde(default)]
+    pub pruned: usize,
     /// Why the phase stopped before the end (the output folder refused every write).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stopped: Option<String>,
@@ -267,6 +270,13 @@ impl fmt::Display for Report {
                 d.not_modified
             )?;
         }
+        if r.pruned > 0 {
+            writeln!(
+                f,
+                "pruned: {} no input produces any more (--prune)",
+                plural(r.pruned, "thumbnail")
+            )?;
+        }
         if self.interrupted {
             writeln!(f, "interrupted: run the same command again to finish")?;
         }
@@ -309,6 +319,7 @@ mod tests {
                 thumbnails: 9,
                 failed: 0,
                 skipped: 0,
+                pruned: 0,
                 busy_seconds: Duration::from_millis(240),
                 megapixels: 12.0,
                 stopped: None,

@@ -46,6 +46,10 @@ pub enum RunError {
     List(#[source] std::io::Error),
     #[error("cannot keep the run's work queue in the output folder")]
     Spill(#[source] std::io::Error),
+    #[error("cannot write the manifest {}", .0.display())]
+    Manifest(std::path::PathBuf, #[source] std::io::Error),
+    #[error("--prune could not finish in {}", .0.display())]
+    Prune(std::path::PathBuf, #[source] std::io::Error),
 }
 
 /// What one image contributed to the report.
@@ -77,18 +81,47 @@ struct Work {
 
 pub fn run(config: &Config, progress: &dyn Progress) -> Result<Report, RunError> {
     let started = Instant::now();
-    let work = prepare(config, progress)?;
+    let (names, work) = prepare(config, progress)?;
     let mut report = match config.schedule {
         Schedule::Overlapped => overlapped(config, progress, work)?,
         Schedule::InTurn | Schedule::Sequential => in_turn(config, progress, work)?,
     };
+    after(config, progress, &names, &mut report)?;
     report.total_seconds = started.elapsed();
     Ok(report)
 }
 
+/// What a finished run does with the output folder's records: `--prune`, then `--manifest`.
+/// An interrupted run does neither: its records are not the whole picture.
+fn after(
+    config: &Config,
+    progress: &dyn Progress,
+    names: &Names,
+    report: &mut Report,
+) -> Result<(), RunError> {
+    if report.interrupted || names.distinct == 0 {
+        return Ok(());
+    }
+    let fence = Fence::new(&config.out_dir);
+    if config.prune {
+        let pruned = crate::tidy::prune(config, names, &fence)
+            .map_err(|e| RunError::Prune(config.out_dir.clone(), e))?;
+        for file in &pruned.files {
+            progress.log(&format!("pruned {}", config.out_dir.join(file).display()));
+        }
+        report.resize.pruned = pruned.files.len();
+    }
+    if let Some(path) = &config.manifest {
+        let lines = crate::manifest::write(config, names, &fence, path)
+            .map_err(|e| RunError::Manifest(path.clone(), e))?;
+        progress.log(&format!("manifest {}: {lines} thumbnails", path.display()));
+    }
+    Ok(())
+}
+
 /// Plans the inputs, makes the folders, clears what a killed run left, and sets aside what an
 /// earlier run already did.
-fn prepare(config: &Config, progress: &dyn Progress) -> Result<Work, RunError> {
+fn prepare(config: &Config, progress: &dyn Progress) -> Result<(Names, Work), RunError> {
     let fence = Fence::new(&config.out_dir);
     let names = Names::scan(&config.inputs, &fence, &config.out_dir).map_err(RunError::List)?;
     if names.distinct == 0 && names.failed == 0 {
@@ -175,7 +208,7 @@ fn prepare(config: &Config, progress: &dyn Progress) -> Result<Work, RunError> {
             work.skipped, work.cached
         ));
     }
-    Ok(work)
+    Ok((names, work))
 }
 
 fn download_threads(config: &Config) -> usize {

@@ -118,5 +118,6 @@ pub(super) fn resize_items(
         megapixels: pixels.into_inner() as f64 / 1e6,
         stopped: streak.stopped(),
         skipped: skipped.into_inner(),
+        pruned: 0,
     })
 }

@@ -13,6 +13,7 @@ mod outputs;
 mod pixels;
 mod prune;
 mod quality;
+mod rerun;
 mod resume;
 mod shard;
 mod streaming;

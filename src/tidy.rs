@@ -1,0 +1,104 @@
+//! `--prune`: removes the thumbnails this tool wrote that no input of the list produces any
+//! more: those of inputs no longer listed, and those an option change left behind (another
+//! format or name). Only files named in the output folder's records are ever touched, and only
+//! while they still have the length the tool wrote; everything else in the folder is the
+//! user's.
+//!
+//! With `--shard`, the records of every input of the whole list are kept (other shards own
+//! them); a shard tidies the records of its own inputs and removes those of inputs no shard
+//! lists, which every shard agrees on.
+
+use std::collections::HashSet;
+use std::fs;
+use std::io;
+use std::path::Path;
+
+use crate::config::Config;
+use crate::plan::{Names, Planned};
+use crate::safety::Fence;
+use crate::sidecar::{self, Entry};
+use crate::status::{current_entries, safe_relative};
+
+/// What `--prune` removed.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Pruned {
+    /// The thumbnail files removed, as paths inside the output folder.
+    pub files: Vec<String>,
+    /// Inputs no longer listed whose records went with their files.
+    pub inputs: usize,
+}
+
+pub fn prune(config: &Config, names: &Names, fence: &Fence) -> io::Result<Pruned> {
+    let stems = |shard| -> io::Result<HashSet<String>> {
+        let mut stems = HashSet::new();
+        names.plan(&config.inputs, shard, fence, |_, planned| {
+            if let Planned::Job(job) = planned {
+                stems.insert(job.stem);
+            }
+        })?;
+        Ok(stems)
+    };
+    let listed = stems(None)?;
+    let mine = match config.shard {
+        Some(_) => stems(config.shard)?,
+        None => listed.clone(),
+    };
+    let mut pruned = Pruned::default();
+    for stem in sidecar::stems(&config.out_dir)? {
+        let Some(record) = sidecar::read(&config.out_dir, &stem).record().cloned() else {
+            // A record we cannot read names nothing we may remove.
+            continue;
+        };
+        if !listed.contains(&stem) {
+            for entry in &record.thumbnails {
+                remove(&config.out_dir, entry, &mut pruned)?;
+            }
+            sidecar::remove(&config.out_dir, &stem)?;
+            pruned.inputs += 1;
+            continue;
+        }
+        if !mine.contains(&stem) {
+            continue;
+        }
+        let current: Vec<Entry> = current_entries(config, &record)
+            .into_iter()
+            .cloned()
+            .collect();
+        if current.len() == record.thumbnails.len() {
+            continue;
+        }
+        for entry in &record.thumbnails {
+            if !current.iter().any(|c| c.file == entry.file) {
+                remove(&config.out_dir, entry, &mut pruned)?;
+            }
+        }
+        let kept = sidecar::Sidecar {
+            thumbnails: current,
+            ..record
+        };
+        sidecar::write(&config.out_dir, &stem, &kept)
+            .map_err(|e| io::Error::other(e.to_string()))?;
+    }
+    Ok(pruned)
+}
+
+/// Removes one recorded thumbnail, if it is still inside the folder and as the tool wrote it.
+fn remove(out_dir: &Path, entry: &Entry, pruned: &mut Pruned) -> io::Result<()> {
+    if !safe_relative(&entry.file) {
+        return Ok(());
+    }
+    let path = out_dir.join(&entry.file);
+    let ours = fs::symlink_metadata(&path).is_ok_and(|m| m.is_file() && m.len() == entry.bytes);
+    if !ours {
+        return Ok(());
+    }
+    match fs::remove_file(&path) {
+        Ok(()) => {
+            pruned.files.push(entry.file.clone());
+            Ok(())
+        }
+        // Another shard pruning the same input got there first.
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+    }
+}
