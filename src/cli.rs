@@ -77,6 +77,9 @@ impl Cli {
             Some(Command::Report(ReportArgs {
                 action: ReportAction::Merge { json, .. },
             })) => *json,
+            Some(Command::Report(ReportArgs {
+                action: ReportAction::Manifests { .. },
+            })) => false,
             Some(Command::Bench(_) | Command::Serve(_)) => false,
         }
     }
@@ -87,7 +90,12 @@ impl Cli {
             None => vec![],
             Some(Command::Demo(_)) => vec!["demo"],
             Some(Command::Serve(_)) => vec!["serve"],
-            Some(Command::Report(_)) => vec!["report", "merge"],
+            Some(Command::Report(ReportArgs {
+                action: ReportAction::Merge { .. },
+            })) => vec!["report", "merge"],
+            Some(Command::Report(ReportArgs {
+                action: ReportAction::Manifests { .. },
+            })) => vec!["report", "manifests"],
             Some(Command::Bench(_)) => vec!["bench"],
         }
     }
@@ -165,6 +173,16 @@ pub enum ReportAction {
         /// Print the merged report as JSON
         #[arg(long)]
         json: bool,
+    },
+    /// Combine the manifests (--manifest) of a sharded job into one, sorted by input; a corrupt
+    /// line or a file claimed by two inputs is an error naming it
+    Manifests {
+        /// Manifests written by --manifest
+        #[arg(value_name = "FILE", required = true, value_hint = ValueHint::FilePath)]
+        files: Vec<PathBuf>,
+        /// Where the merged manifest goes (written atomically)
+        #[arg(short, long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+        output: PathBuf,
     },
 }
 

@@ -3,10 +3,10 @@
 //! Written when the run ends, from the output folder's records (so thumbnails a re-run found
 //! current are listed too, without a decode), through a temporary file and a rename. Each line
 //! stands alone and each input belongs to one shard, so the manifests of shards merge by
-//! concatenation: `cat shard-*.jsonl > all.jsonl`.
+//! concatenation; `report manifests` does it with checks ([`merge`]).
 
-use std::io::{self, BufWriter, Write};
-use std::path::Path;
+use std::io::{self, BufRead, BufWriter, Write};
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -91,4 +91,73 @@ pub fn write(config: &Config, names: &Names, fence: &Fence, path: &Path) -> io::
     let tmp = out.into_inner().map_err(io::IntoInnerError::into_error)?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(lines)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    #[error("cannot read manifest {}", .0.display())]
+    Read(PathBuf, #[source] io::Error),
+    #[error("{}:{line} is not a manifest line ({reason})", path.display())]
+    Line {
+        path: PathBuf,
+        line: usize,
+        reason: String,
+    },
+    #[error("{file} is listed for two inputs, {first} and {second}: these manifests are not of one job's shards")]
+    Conflict {
+        file: String,
+        first: String,
+        second: String,
+    },
+    #[error("cannot write {}", .0.display())]
+    Write(PathBuf, #[source] io::Error),
+}
+
+/// Merges the manifests of a sharded job into `out`, sorted by input then file. A line that is
+/// not a manifest line (corrupt, cut short) fails the merge naming its file and line: a merged
+/// manifest with lines silently missing would be worse than none. The same line in two
+/// manifests is kept once; one file listed for two inputs is refused. Holds every line (about
+/// 300 bytes per thumbnail).
+pub fn merge(files: &[PathBuf], out: &Path) -> Result<usize, ManifestError> {
+    let mut lines: Vec<Line> = Vec::new();
+    for path in files {
+        let read_err = |e| ManifestError::Read(path.clone(), e);
+        let file = std::fs::File::open(path).map_err(read_err)?;
+        for (number, text) in io::BufReader::new(file).lines().enumerate() {
+            let text = text.map_err(read_err)?;
+            if text.trim().is_empty() {
+                continue;
+            }
+            let line = serde_json::from_str(&text).map_err(|e| ManifestError::Line {
+                path: path.clone(),
+                line: number + 1,
+                reason: e.to_string(),
+            })?;
+            lines.push(line);
+        }
+    }
+    lines.sort_by(|a, b| (&a.file, &a.input).cmp(&(&b.file, &b.input)));
+    lines.dedup();
+    if let Some(pair) = lines.windows(2).find(|w| w[0].file == w[1].file) {
+        return Err(ManifestError::Conflict {
+            file: pair[0].file.clone(),
+            first: pair[0].input.clone(),
+            second: pair[1].input.clone(),
+        });
+    }
+    lines.sort_by(|a, b| (&a.input, &a.file).cmp(&(&b.input, &b.file)));
+    let write_err = |e| ManifestError::Write(out.to_path_buf(), e);
+    let mut text = Vec::new();
+    for line in &lines {
+        serde_json::to_writer(&mut text, line).expect("a manifest line serialises");
+        text.push(b'\n');
+    }
+    let dir = match out.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let mut tmp = output::temp_file(dir).map_err(write_err)?;
+    tmp.write_all(&text).map_err(write_err)?;
+    tmp.persist(out).map_err(|e| write_err(e.error))?;
+    Ok(lines.len())
 }

@@ -1,7 +1,8 @@
-//! `report merge`: shard reports combined, printed as text or JSON.
+//! `report merge`: shard reports combined, printed as text or JSON; `report manifests`: their
+//! manifests combined into one file.
 
 use std::io::{self, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::CliError;
 use crate::report::Outcome;
@@ -19,4 +20,15 @@ pub fn merge_reports(files: &[PathBuf], json: bool) -> Result<Outcome, CliError>
     } else {
         Outcome::SomeFailed
     })
+}
+
+pub fn merge_manifests(files: &[PathBuf], output: &Path) -> Result<Outcome, CliError> {
+    let lines = crate::manifest::merge(files, output)
+        .map_err(|e| CliError::Fatal(anyhow::Error::new(e)))?;
+    eprintln!(
+        "{}: {lines} thumbnails from {} manifests",
+        output.display(),
+        files.len()
+    );
+    Ok(Outcome::AllDone)
 }

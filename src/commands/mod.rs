@@ -59,6 +59,9 @@ pub fn execute(cli: Cli, env: &Env) -> Result<Outcome, CliError> {
         Some(Command::Report(ReportArgs {
             action: ReportAction::Merge { files, json },
         })) => merge::merge_reports(files, *json),
+        Some(Command::Report(ReportArgs {
+            action: ReportAction::Manifests { files, output },
+        })) => merge::merge_manifests(files, output),
         Some(Command::Bench(args)) => bench::bench(args, env),
         None => run::run(
             &cli.run,

@@ -400,3 +400,62 @@ fn an_unchanged_rerun_of_many_local_inputs_touches_no_thumbnail() {
     assert_eq!(again.json["resize"]["skipped"], 300);
     assert!(written(&before, &inodes(&dir.path().join("out"))).is_empty());
 }
+
+#[test]
+fn shard_manifests_merge_into_the_manifest_of_one_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs: Vec<String> = (0..12).map(|i| format!("p{i}.png")).collect();
+    for (i, name) in inputs.iter().enumerate() {
+        std::fs::write(dir.path().join(name), png(i as u8)).unwrap();
+    }
+    let mut whole = crate::util::tm_bare(dir.path());
+    whole
+        .args(&inputs)
+        .args(["-o", "one", "--manifest", "one.jsonl"]);
+    run_ok(whole);
+    let mut parts = Vec::new();
+    for k in 0..3 {
+        let manifest = format!("m{k}.jsonl");
+        let mut shard = tm(dir.path());
+        shard
+            .args(&inputs)
+            .args(["--shard", &format!("{k}/3"), "--manifest", &manifest]);
+        run_ok(shard);
+        parts.push(manifest);
+    }
+    let merged = crate::util::tm_bare(dir.path())
+        .args(["report", "manifests", "-o", "all.jsonl"])
+        .args(&parts)
+        .output()
+        .unwrap();
+    assert_eq!(
+        merged.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&merged.stderr)
+    );
+    let sorted = |name: &str| {
+        let text = std::fs::read_to_string(dir.path().join(name)).unwrap();
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        lines.sort();
+        lines
+    };
+    assert_eq!(sorted("all.jsonl").len(), 36);
+    assert_eq!(sorted("all.jsonl"), sorted("one.jsonl"));
+
+    // A line cut short is named, and nothing is written.
+    let cut = std::fs::read_to_string(dir.path().join("m1.jsonl")).unwrap();
+    std::fs::write(dir.path().join("m1.jsonl"), &cut[..cut.len() - 40]).unwrap();
+    let refused = crate::util::tm_bare(dir.path())
+        .args(["report", "manifests", "-o", "bad.jsonl"])
+        .args(&parts)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_ne!(refused.status.code(), Some(0));
+    assert!(
+        stderr.contains("m1.jsonl:") && stderr.contains("is not a manifest line"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("bad.jsonl").exists());
+}
