@@ -459,3 +459,55 @@ fn shard_manifests_merge_into_the_manifest_of_one_run() {
     );
     assert!(!dir.path().join("bad.jsonl").exists());
 }
+
+/// Python's own static server sends `Last-Modified` and no `ETag`, and answers
+/// `If-Modified-Since` with 304: the other validator, against a server that is not ours.
+#[test]
+fn a_last_modified_server_is_revalidated_with_if_modified_since() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    std::fs::create_dir(&site).unwrap();
+    std::fs::write(site.join("a.png"), png(5)).unwrap();
+    let Ok(mut server) = std::process::Command::new("python3")
+        .args(["-u", "-m", "http.server", "0", "--bind", "127.0.0.1"])
+        .current_dir(&site)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+    else {
+        eprintln!("skipped: python3 is not on this machine");
+        return;
+    };
+    // "Serving HTTP on 127.0.0.1 port 40123 (http://127.0.0.1:40123/) ..."
+    let mut first = String::new();
+    std::io::BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let port = first
+        .split("port ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .unwrap()
+        .to_string();
+    let url = format!("http://127.0.0.1:{port}/a.png");
+    let go = || {
+        let mut c = tm(dir.path());
+        c.arg(&url);
+        run_ok(c)
+    };
+    let made = go();
+    let again = go();
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(made.json["download"]["ok"], 1);
+    assert_eq!(
+        again.json["download"]["not_modified"], 1,
+        "{}",
+        again.stderr
+    );
+    assert_eq!(again.json["download"]["ok"], 0);
+    assert_eq!(again.json["resize"]["images"], 0);
+    let kept = std::fs::read_to_string(dir.path().join("in/.thumbnail-maker/a.png.json")).unwrap();
+    assert!(kept.contains("modified "), "{kept}");
+}
