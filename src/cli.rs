@@ -295,6 +295,13 @@ pub struct RunArgs {
     /// it).
     #[arg(help_heading = "Resume and shards", long)]
     pub force: bool,
+    /// Delete each download once its image is done with; with --overlap the incoming folder
+    /// then holds at most -d originals, whatever the length of the list
+    ///
+    /// A re-run needs no copy: a thumbnail made from a URL is revalidated with the validator
+    /// it was made from (a 304 costs nothing).
+    #[arg(help_heading = "Speed", long)]
+    pub discard_downloads: bool,
     /// Tell a local file's change by its bytes (a hash), not its size and modification time
     #[arg(help_heading = "Resume and shards", long)]
     pub checksum: bool,

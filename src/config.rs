@@ -69,6 +69,8 @@ pub struct Config {
     pub manifest: Option<PathBuf>,
     /// Remove thumbnails the tool wrote that no input of the list produces any more.
     pub prune: bool,
+    /// Delete each download once its image is done with (bounded disk with `--overlap`).
+    pub discard_downloads: bool,
     /// Set (by Ctrl-C) to stop starting new work; what runs finishes, the report says so.
     pub cancel: Arc<AtomicBool>,
 }
@@ -94,6 +96,7 @@ impl Config {
             blurhash: false,
             manifest: None,
             prune: false,
+            discard_downloads: false,
             cancel: Arc::default(),
         }
     }

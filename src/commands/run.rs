@@ -285,6 +285,7 @@ pub fn config_from(
     config.prune = run.prune;
     config.manifest = run.manifest.clone();
     config.blurhash = run.blurhash;
+    config.discard_downloads = run.discard_downloads;
     config.net.retries = run.retries;
     config.net.max_bytes = run.max_bytes;
     config.net.connect_timeout = Duration::from_secs(run.connect_timeout);

@@ -27,10 +27,12 @@ use crate::safety::Fence;
 use crate::spill::Queue;
 use crate::status::{status, Status};
 
+mod discard;
 mod item;
 mod phase_two;
 mod queued;
 
+use discard::Permits;
 use phase_two::resize_items;
 pub(crate) use queued::Queued;
 
@@ -168,6 +170,7 @@ fn prepare(config: &Config, progress: &dyn Progress) -> Result<(Names, Work), Ru
                     path: task.dest,
                     source: task.validator,
                     job,
+                    holds_permit: false,
                 }),
                 Status::Downloaded(path) => {
                     work.cached += 1;
@@ -176,6 +179,7 @@ fn prepare(config: &Config, progress: &dyn Progress) -> Result<(Names, Work), Ru
                         path,
                         job,
                         source: None,
+                        holds_permit: false,
                     })
                 }
                 Status::Local(path) => work.ready.push(&Queued {
@@ -183,6 +187,7 @@ fn prepare(config: &Config, progress: &dyn Progress) -> Result<(Names, Work), Ru
                     path,
                     job,
                     source: None,
+                    holds_permit: false,
                 }),
             };
             if let Err(e) = queued {
@@ -239,11 +244,14 @@ fn read_back<'a>(
 }
 
 /// Phase one over the `fetch` queue; each job that lands goes to `landed`, each failure to `log`.
+/// With `permits`, each download waits for one first; a failed one gives it back at once, a
+/// landed one holds it until phase two deletes the original.
 fn phase_one(
     config: &Config,
     progress: &dyn Progress,
     fetch: Queue<Queued>,
     log: &FailureLog,
+    permits: Option<&Permits>,
     landed: &(dyn Fn(Queued) + Sync),
 ) -> Result<DownloadReport, RunError> {
     let threads = download_threads(config);
@@ -257,6 +265,9 @@ fn phase_one(
         let fetcher = Fetcher::new(&config.net);
         let tasks = read_back(fetch, log)?.filter_map(|queued| {
             let task = queued.task()?;
+            if let Some(permits) = permits {
+                permits.take();
+            }
             Some((queued, task))
         });
         download::download_from(
@@ -270,9 +281,15 @@ fn phase_one(
                 match result {
                     Ok(what) => landed(Queued {
                         source: what.source,
+                        holds_permit: permits.is_some(),
                         ..queued
                     }),
-                    Err(failure) => log.push(queued.order, failure),
+                    Err(failure) => {
+                        if let Some(permits) = permits {
+                            permits.give_back();
+                        }
+                        log.push(queued.order, failure);
+                    }
                 }
             },
         );
@@ -295,7 +312,7 @@ fn in_turn(config: &Config, progress: &dyn Progress, work: Work) -> Result<Repor
     } = work;
     let ready = Mutex::new(ready);
     let queue_error = Mutex::new(None);
-    let mut download = phase_one(config, progress, fetch, &log, &|queued| {
+    let mut download = phase_one(config, progress, fetch, &log, None, &|queued| {
         if let Err(e) = ready.lock().expect("queue lock").push(&queued) {
             queue_error.lock().expect("queue lock").get_or_insert(e);
         }
@@ -307,11 +324,12 @@ fn in_turn(config: &Config, progress: &dyn Progress, work: Work) -> Result<Repor
     let ready = ready.into_inner().expect("queue lock");
     let count = ready.len();
     let items = read_back(ready, &log)?;
+    let done_with = |item: &Queued| discard::discard(config, item);
     let resize = if config.schedule == Schedule::Sequential {
-        resize_items(items, count, config, progress, &log, &warnings)?
+        resize_items(items, count, config, progress, &log, &warnings, &done_with)?
     } else {
         let items = queued::largest_first(items);
-        resize_items(items, count, config, progress, &log, &warnings)?
+        resize_items(items, count, config, progress, &log, &warnings, &done_with)?
     };
     finish(config, skipped, download, resize, log, warnings)
 }
@@ -330,6 +348,17 @@ fn overlapped(config: &Config, progress: &dyn Progress, work: Work) -> Result<Re
     let count = fetch.len() + ready.len();
     let (sender, receiver) = mpsc::sync_channel(RESIZE_QUEUE);
     let log_ref = &log;
+    // With --discard-downloads no more originals than download threads are ever on disk.
+    let permits = config
+        .discard_downloads
+        .then(|| Permits::new(download_threads(config)));
+    let permits = permits.as_ref();
+    let done_with = |item: &Queued| {
+        discard::discard(config, item);
+        if let Some(permits) = permits.filter(|_| item.holds_permit) {
+            permits.give_back();
+        }
+    };
     let (download, resize) = thread::scope(|scope| {
         let log = log_ref;
         let ready_sender = sender.clone();
@@ -348,7 +377,7 @@ fn overlapped(config: &Config, progress: &dyn Progress, work: Work) -> Result<Re
         let downloads = thread::Builder::new()
             .name("download-coordinator".into())
             .spawn_scoped(scope, move || {
-                phase_one(config, progress, fetch, log, &|queued| {
+                phase_one(config, progress, fetch, log, permits, &|queued| {
                     let _ = sender.send(queued);
                 })
             })
@@ -360,6 +389,7 @@ fn overlapped(config: &Config, progress: &dyn Progress, work: Work) -> Result<Re
             progress,
             log,
             &warnings,
+            &done_with,
         );
         let fed = feeder.join().expect("the feeder thread panicked");
         let download = downloads.join().expect("the download thread panicked");

@@ -23,6 +23,7 @@ pub(super) fn resize_items(
     progress: &dyn Progress,
     log: &FailureLog,
     warnings: &FailureLog,
+    done_with: &(dyn Fn(&Queued) + Sync),
 ) -> Result<ResizeReport, RunError> {
     let threads = if config.schedule == Schedule::Sequential {
         1
@@ -43,6 +44,7 @@ pub(super) fn resize_items(
     let process = |thumbnailer: &mut Thumbnailer, item: Queued| {
         // What was not started is neither done nor failed.
         if config.cancel.load(Ordering::Relaxed) || streak.stopped().is_some() {
+            done_with(&item);
             return;
         }
         let began = Instant::now();
@@ -59,6 +61,7 @@ pub(super) fn resize_items(
                 ))
             });
         streak.count(&result, &config.out_dir);
+        done_with(&item);
         busy.fetch_add(began.elapsed().as_nanos() as u64, Ordering::Relaxed);
         match result {
             Ok(done) if done.skipped => {

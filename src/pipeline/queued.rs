@@ -21,6 +21,9 @@ pub(crate) struct Queued {
     /// A URL's identity (`recipe::Source`): before the download the validator to send, after it
     /// what the server said of the bytes that landed.
     pub source: Option<Source>,
+    /// Fetched by this run and holding one of `--discard-downloads`' permits until deleted.
+    /// Only set on the way from phase one to phase two with `--overlap`; never spilled.
+    pub holds_permit: bool,
 }
 
 impl Queued {
@@ -116,6 +119,7 @@ impl Record for Queued {
         let path = path_from(spill::read_more(input)?);
         let source = spill::read_text(input)?;
         Ok(Some(Queued {
+            holds_permit: false,
             source: Source::parse(&source),
             order,
             job: Job {
@@ -192,6 +196,7 @@ mod tests {
             },
             path,
             source: url.then(|| Source::Etag(format!("\"v{order}\""))),
+            holds_permit: false,
         }
     }
 

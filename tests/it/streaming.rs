@@ -135,3 +135,105 @@ fn failures_past_what_memory_holds_are_all_reported_in_order_and_merge() {
         "the old report's 12 failures too"
     );
 }
+
+/// `--discard-downloads --overlap`: the incoming folder never holds more originals than there
+/// are download threads (sampled through the run), every image is made, and a re-run needs no
+/// copy: each URL is answered 304 and nothing is decoded.
+#[test]
+fn discarded_downloads_keep_the_incoming_folder_to_the_download_threads() {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::Arc;
+    const IMAGES: usize = 2000;
+    const THREADS: usize = 4;
+    let body = {
+        let image =
+            image::RgbImage::from_fn(24, 16, |x, y| image::Rgb([x as u8 * 9, y as u8 * 13, 90]));
+        let mut out = std::io::Cursor::new(Vec::new());
+        image.write_to(&mut out, image::ImageFormat::Png).unwrap();
+        out.into_inner()
+    };
+    let paths: Vec<String> = (0..IMAGES).map(|i| format!("/i{i}.png")).collect();
+    let server = serve(
+        paths
+            .iter()
+            .map(|p| (p.as_str(), Route::file(p, body.clone())))
+            .collect(),
+        Duration::from_millis(1),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let list: Vec<String> = paths.iter().map(|p| server.url(p)).collect();
+    fs::write(dir.path().join("urls.txt"), list.join("\n")).unwrap();
+    let incoming = dir.path().join("in");
+    let (done, most, samples) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicUsize::new(0)),
+        Arc::new(AtomicUsize::new(0)),
+    );
+    let sampler = {
+        let (done, most, samples, incoming) = (
+            done.clone(),
+            most.clone(),
+            samples.clone(),
+            incoming.clone(),
+        );
+        std::thread::spawn(move || {
+            while !done.load(Ordering::SeqCst) {
+                // Originals only: not the records folder, not a download still in a temporary.
+                let originals = fs::read_dir(&incoming).map_or(0, |entries| {
+                    entries
+                        .flatten()
+                        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+                        .count()
+                });
+                most.fetch_max(originals, Ordering::SeqCst);
+                samples.fetch_add(1, Ordering::SeqCst);
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        })
+    };
+    let go = || {
+        let mut c = tm(dir.path());
+        c.args([
+            "-i",
+            "urls.txt",
+            "-s",
+            "16",
+            "--overlap",
+            "--discard-downloads",
+        ])
+        .args(["-d", &THREADS.to_string()]);
+        run_json(c)
+    };
+    let first = go();
+    done.store(true, Ordering::SeqCst);
+    sampler.join().unwrap();
+    assert_eq!(first.status, 0, "{}", first.stderr);
+    assert_eq!(first.json["resize"]["images"], IMAGES);
+    let most = most.load(Ordering::SeqCst);
+    assert!(
+        samples.load(Ordering::SeqCst) > 20,
+        "sampled through the run"
+    );
+    assert!(
+        (1..=THREADS).contains(&most),
+        "at most {THREADS} originals at once, saw {most}"
+    );
+    let left: Vec<_> = fs::read_dir(&incoming)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .filter(|n| n != thumbnail_maker::sidecar::SIDECAR_DIR)
+        .collect();
+    assert!(left.is_empty(), "every original deleted: {left:?}");
+    assert_eq!(crate::util::names(&dir.path().join("out")).len(), IMAGES);
+
+    let again = go();
+    assert_eq!(again.status, 0, "{}", again.stderr);
+    assert_eq!(again.json["resize"]["images"], 0);
+    assert_eq!(
+        server.not_modified(),
+        IMAGES,
+        "each URL revalidated without a copy"
+    );
+    assert_eq!(server.bodies_sent(), IMAGES);
+}
