@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::escape::printable;
+use crate::inputs::Reach;
 use crate::plan::{plan, Planned};
 use crate::safety::Fence;
 use crate::shard::Shard;
@@ -49,7 +50,7 @@ pub fn dry_run(config: &Config, json: bool, out: &mut dyn std::io::Write) -> io:
     if json {
         write_error = write!(out, "{{\"items\": [").err();
     }
-    let fence = Fence::new(&config.out_dir);
+    let reach = Reach::with_s3(Fence::new(&config.out_dir), &config.net);
     // A list long enough to be sorted on disk is sorted in the output folder if it exists;
     // a dry run creates nothing, so otherwise in the system's temporary folder.
     let spill_dir = if config.out_dir.is_dir() {
@@ -57,7 +58,7 @@ pub fn dry_run(config: &Config, json: bool, out: &mut dyn std::io::Write) -> io:
     } else {
         std::env::temp_dir()
     };
-    let inputs = plan(&config.inputs, config.shard, &fence, &spill_dir, |item| {
+    let inputs = plan(&config.inputs, config.shard, &reach, &spill_dir, |item| {
         let line = match item {
             Planned::Job(job) => {
                 planned += 1;

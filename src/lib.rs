@@ -31,6 +31,7 @@ pub mod progress;
 pub mod recipe;
 pub mod report;
 pub mod resize;
+pub mod s3;
 pub mod safety;
 pub mod samples;
 pub mod serve;

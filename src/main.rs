@@ -39,6 +39,7 @@ fn main() -> ExitCode {
         cancel: Arc::new(AtomicBool::new(false)),
         ssl_cert_file: std::env::var_os("SSL_CERT_FILE").map(Into::into),
         rust_log: std::env::var("RUST_LOG").ok(),
+        s3: thumbnail_maker::s3::S3Options::from_env(|name| std::env::var(name).ok()),
     };
     let cancel = Arc::clone(&env.cancel);
     // First Ctrl-C: start nothing new, finish what runs, report. Second: stop at once (the next

@@ -11,9 +11,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
+use crate::inputs::Reach;
 use crate::output;
 use crate::plan::{Names, Planned};
-use crate::safety::Fence;
 use crate::sidecar;
 use crate::status::current_entries;
 
@@ -44,7 +44,7 @@ pub struct Line {
 
 /// Writes the manifest of this run's (or shard's) inputs to `path`, in list order. Returns how
 /// many thumbnails it lists.
-pub fn write(config: &Config, names: &Names, fence: &Fence, path: &Path) -> io::Result<usize> {
+pub fn write(config: &Config, names: &Names, reach: &Reach, path: &Path) -> io::Result<usize> {
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
@@ -53,7 +53,7 @@ pub fn write(config: &Config, names: &Names, fence: &Fence, path: &Path) -> io::
     let tmp = output::temp_file(dir)?;
     let mut out = BufWriter::new(tmp);
     let (mut lines, mut failed) = (0, None);
-    names.plan(&config.inputs, config.shard, fence, |_, planned| {
+    names.plan(&config.inputs, config.shard, reach, |_, planned| {
         let Planned::Job(job) = planned else { return };
         if failed.is_some() {
             return;

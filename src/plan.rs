@@ -11,9 +11,8 @@ use std::io;
 use std::path::Path;
 
 use crate::failure::{Failure, Stage};
-use crate::inputs::{expand_one, safe_name, Origin};
+use crate::inputs::{expand, safe_name, Origin, Reach};
 use crate::list::{InputSource, Line};
-use crate::safety::Fence;
 use crate::shard::{fnv1a, Shard};
 use crate::spill::Sorter;
 
@@ -58,7 +57,7 @@ impl Names {
     /// that spills to `spill_dir` past a few megabytes; walking the sorted pairs finds repeats
     /// (the same pair twice) and collisions (one stem, several inputs). Stems are compared
     /// case-insensitively, as macOS and Windows file systems do.
-    pub fn scan(source: &InputSource, fence: &Fence, spill_dir: &Path) -> io::Result<Names> {
+    pub fn scan(source: &InputSource, reach: &Reach, spill_dir: &Path) -> io::Result<Names> {
         let mut pairs = Sorter::new(spill_dir, SCAN_MEMORY);
         let mut failed = 0;
         for line in source.lines()? {
@@ -66,7 +65,7 @@ impl Names {
                 failed += 1;
                 continue;
             };
-            for entry in expand_one(&line, fence) {
+            for entry in expand(&line, reach) {
                 let Ok((input, origin)) = entry else {
                     failed += 1;
                     continue;
@@ -120,7 +119,7 @@ impl Names {
         &self,
         source: &InputSource,
         shard: Option<Shard>,
-        fence: &Fence,
+        reach: &Reach,
         mut visit: impl FnMut(u64, Planned),
     ) -> io::Result<()> {
         let mut order = 0u64;
@@ -147,7 +146,7 @@ impl Names {
                     continue;
                 }
             };
-            for entry in expand_one(&line, fence) {
+            for entry in expand(&line, reach) {
                 let (input, origin) = match entry {
                     Ok(entry) => entry,
                     Err(failure) => {
@@ -194,25 +193,27 @@ impl Names {
 pub fn plan(
     source: &InputSource,
     shard: Option<Shard>,
-    fence: &Fence,
+    reach: &Reach,
     spill_dir: &Path,
     mut visit: impl FnMut(Planned),
 ) -> io::Result<usize> {
-    let names = Names::scan(source, fence, spill_dir)?;
-    names.plan(source, shard, fence, |_, planned| visit(planned))?;
+    let names = Names::scan(source, reach, spill_dir)?;
+    names.plan(source, shard, reach, |_, planned| visit(planned))?;
     Ok(names.distinct)
 }
 
 #[cfg(test)]
 mod tests {
     use super::{plan, Job, Planned, Shard};
+    use crate::inputs::Reach;
     use crate::list::InputSource;
     use crate::safety::Fence;
 
     fn jobs(args: &[&str], shard: Option<Shard>) -> Vec<Job> {
         let source = InputSource::from_args(args.iter().map(|s| s.to_string()).collect());
         let mut jobs = Vec::new();
-        plan(&source, shard, &Fence::none(), &std::env::temp_dir(), |p| {
+        let reach = Reach::local(Fence::none());
+        plan(&source, shard, &reach, &std::env::temp_dir(), |p| {
             if let Planned::Job(job) = p {
                 jobs.push(job);
             }

@@ -14,8 +14,8 @@ use std::io;
 use std::path::Path;
 
 use crate::config::Config;
+use crate::inputs::Reach;
 use crate::plan::{Names, Planned};
-use crate::safety::Fence;
 use crate::sidecar::{self, Entry};
 use crate::status::{current_entries, safe_relative};
 
@@ -28,10 +28,10 @@ pub struct Pruned {
     pub inputs: usize,
 }
 
-pub fn prune(config: &Config, names: &Names, fence: &Fence) -> io::Result<Pruned> {
+pub fn prune(config: &Config, names: &Names, reach: &Reach) -> io::Result<Pruned> {
     let stems = |shard| -> io::Result<HashSet<String>> {
         let mut stems = HashSet::new();
-        names.plan(&config.inputs, shard, fence, |_, planned| {
+        names.plan(&config.inputs, shard, reach, |_, planned| {
             if let Planned::Job(job) = planned {
                 stems.insert(job.stem);
             }

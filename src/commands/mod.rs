@@ -27,6 +27,8 @@ pub struct Env {
     pub ssl_cert_file: Option<PathBuf>,
     /// `RUST_LOG`: which library log records to show.
     pub rust_log: Option<String>,
+    /// The `AWS_*` variables: S3's endpoint, region and credentials.
+    pub s3: crate::s3::S3Options,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -89,6 +89,7 @@ pub fn run(run: &RunArgs, what: Inputs, env: &Env) -> Result<Outcome, CliError> 
     let mut config = config_from(run, inputs, env.cores, env.ssl_cert_file.as_deref())
         .map_err(CliError::Usage)?;
     config.cancel = Arc::clone(&env.cancel);
+    config.net.s3 = env.s3.clone();
     if run.dry_run {
         let plan =
             crate::dry_run::dry_run(&config, run.json, &mut io::stdout().lock()).map_err(|e| {

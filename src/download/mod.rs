@@ -18,6 +18,7 @@ use ureq::Agent;
 
 use crate::output;
 use crate::recipe::Source;
+use crate::s3::{self, S3Options};
 use crate::sidecar;
 mod pool;
 mod tls;
@@ -51,6 +52,8 @@ pub struct NetOptions {
     /// Honour `http_proxy`, `https_proxy`, `ALL_PROXY` and `NO_PROXY`. Off for `demo` and the
     /// benchmarks, whose loopback traffic must never leave the machine through a proxy.
     pub env_proxy: bool,
+    /// Where `s3://` inputs are and as whom they are fetched.
+    pub s3: S3Options,
 }
 
 /// The defaults of the network options, in the units the command line takes; clap's
@@ -76,18 +79,23 @@ impl Default for NetOptions {
             user_agent: DEFAULT_USER_AGENT.to_string(),
             trust: Trust::default(),
             env_proxy: true,
+            s3: S3Options::default(),
         }
     }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum DownloadError {
-    #[error("server answered HTTP {code}")]
+    #[error("server answered HTTP {code}{}", reason.as_ref().map_or(String::new(), |r| format!(" ({r})")))]
     Status {
         code: u16,
         /// What the server's `Retry-After` asked for, in seconds.
         retry_after: Option<Duration>,
+        /// An object store's own reason (`SignatureDoesNotMatch`, `NoSuchKey`), from its body.
+        reason: Option<String>,
     },
+    #[error("{0}")]
+    S3(#[from] s3::S3Error),
     #[error("request failed")]
     Transport(#[source] ureq::Error),
     #[error("redirected to a URL we do not follow")]
@@ -121,6 +129,7 @@ impl DownloadError {
             ),
             DownloadError::Truncated { .. } => true,
             DownloadError::TooLarge(_)
+            | DownloadError::S3(_)
             | DownloadError::Save { .. }
             | DownloadError::Redirect(_)
             | DownloadError::TooManyRedirects => false,
@@ -172,6 +181,7 @@ pub struct Landed {
 
 pub struct Fetcher {
     agent: Agent,
+    s3: S3Options,
     headers: Vec<(String, String)>,
     max_bytes: u64,
     retries: u32,
@@ -208,6 +218,7 @@ impl Fetcher {
             .build();
         Fetcher {
             agent: Agent::with_parts(config, DefaultConnector::new(), LiteralsFirst::default()),
+            s3: options.s3.clone(),
             headers: options.headers.clone(),
             max_bytes: options.max_bytes,
             retries: options.retries,
@@ -223,10 +234,75 @@ impl Fetcher {
         task: &Task,
         on_retry: &dyn Fn(&DownloadError, Duration),
     ) -> Result<Landed, DownloadError> {
-        let url = task.url.as_str();
+        // Signed anew for each attempt: a signature carries its time.
+        self.retrying(&task.url, on_retry, || {
+            let signed = self.signed(&task.url)?;
+            self.fetch_once(
+                &signed.url,
+                &signed.headers,
+                &task.dest,
+                task.validator.as_ref(),
+            )
+        })
+    }
+
+    /// The request to send: an `s3://` address becomes a SigV4-signed one.
+    fn signed(&self, url: &str) -> Result<s3::Signed, DownloadError> {
+        if !s3::is_s3(url) {
+            return Ok(s3::Signed {
+                url: url.to_string(),
+                headers: Vec::new(),
+            });
+        }
+        let (bucket, key) = s3::split(url)?;
+        Ok(self.s3.get(&bucket, &key)?)
+    }
+
+    /// One page of an S3 listing: its keys and the next page's token.
+    pub fn list_page(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        token: Option<&str>,
+    ) -> Result<(Vec<String>, Option<String>), DownloadError> {
+        let what = format!("s3://{bucket}/{prefix}");
+        let body = self.retrying(&what, &|_, _| {}, || {
+            let signed = self.s3.list(bucket, prefix, token)?;
+            self.get_text(&signed)
+        })?;
+        Ok(s3::parse_listing(&body)?)
+    }
+
+    /// A small text body (a listing page), capped at `max_bytes`.
+    fn get_text(&self, signed: &s3::Signed) -> Result<String, DownloadError> {
+        let mut request = self.agent.get(&signed.url);
+        for (name, value) in &signed.headers {
+            request = request.header(name, value);
+        }
+        let mut response = request.call().map_err(DownloadError::Transport)?;
+        let status = response.status().as_u16();
+        if !(200..300).contains(&status) {
+            return Err(status_error(&mut response));
+        }
+        response
+            .body_mut()
+            .with_config()
+            .limit(self.max_bytes)
+            .read_to_string()
+            .map_err(DownloadError::Transport)
+    }
+
+    /// Runs `attempt` until it succeeds, fails for good, or the retries are spent; transient
+    /// failures wait (`Retry-After`, else a jittered backoff) and are told to `on_retry`.
+    fn retrying<T>(
+        &self,
+        url: &str,
+        on_retry: &dyn Fn(&DownloadError, Duration),
+        once: impl Fn() -> Result<T, DownloadError>,
+    ) -> Result<T, DownloadError> {
         let mut attempt = 0;
         loop {
-            match self.fetch_once(url, &task.dest, task.validator.as_ref()) {
+            match once() {
                 Err(e) if attempt < self.retries && e.is_transient() => {
                     let pause = match &e {
                         DownloadError::Status {
@@ -244,9 +320,11 @@ impl Fetcher {
         }
     }
 
+    /// One attempt; `signing` (an S3 request's signature) goes only to the URL it signs.
     fn fetch_once(
         &self,
         url: &str,
+        signing: &[(String, String)],
         dest: &Path,
         validator: Option<&Source>,
     ) -> Result<Landed, DownloadError> {
@@ -264,6 +342,11 @@ impl Fetcher {
             }
             if let Some((name, value)) = validator.and_then(Source::validator) {
                 request = request.header(name, value);
+            }
+            if redirects == 0 {
+                for (name, value) in signing {
+                    request = request.header(name, value);
+                }
             }
             let response = request.call().map_err(DownloadError::Transport)?;
             let status = response.status().as_u16();
@@ -291,17 +374,7 @@ impl Fetcher {
             });
         }
         if !(200..300).contains(&status) {
-            // Only the seconds form; an HTTP-date is rare and falls back to our own backoff.
-            let retry_after = response
-                .headers()
-                .get("retry-after")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .map(Duration::from_secs);
-            return Err(DownloadError::Status {
-                code: status,
-                retry_after,
-            });
+            return Err(status_error(&mut response));
         }
         let expected = response.body().content_length();
         if expected.is_some_and(|len| len > self.max_bytes) {
@@ -402,6 +475,38 @@ impl Resolver for LiteralsFirst {
             }
         }
         self.0.resolve(uri, config, timeout)
+    }
+}
+
+/// A refusal, with the server's `Retry-After` (only the seconds form; an HTTP-date is rare and
+/// falls back to our own backoff) and an object store's own reason from the start of its body.
+fn status_error(response: &mut ureq::http::Response<ureq::Body>) -> DownloadError {
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
+    let is_xml = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.contains("xml"));
+    let reason = is_xml
+        .then(|| {
+            let body = response
+                .body_mut()
+                .with_config()
+                .limit(4096)
+                .read_to_string();
+            body.ok()
+                .and_then(|b| s3::error_code(&b).map(str::to_string))
+        })
+        .flatten();
+    DownloadError::Status {
+        code: response.status().as_u16(),
+        retry_after,
+        reason,
     }
 }
 

@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use crate::config::{Config, Schedule};
 use crate::download::{self, Fetcher};
 use crate::failure::{Failure, FailureLog, Stage};
+use crate::inputs::Reach;
 use crate::output::{self, OutputError};
 use crate::plan::{Names, Planned};
 use crate::progress::{Phase, Progress};
@@ -104,9 +105,9 @@ fn after(
     if report.interrupted || names.distinct == 0 {
         return Ok(());
     }
-    let fence = Fence::new(&config.out_dir);
+    let reach = Reach::with_s3(Fence::new(&config.out_dir), &config.net);
     if config.prune {
-        let pruned = crate::tidy::prune(config, names, &fence)
+        let pruned = crate::tidy::prune(config, names, &reach)
             .map_err(|e| RunError::Prune(config.out_dir.clone(), e))?;
         for file in &pruned.files {
             progress.log(&format!("pruned {}", config.out_dir.join(file).display()));
@@ -114,7 +115,7 @@ fn after(
         report.resize.pruned = pruned.files.len();
     }
     if let Some(path) = &config.manifest {
-        let lines = crate::manifest::write(config, names, &fence, path)
+        let lines = crate::manifest::write(config, names, &reach, path)
             .map_err(|e| RunError::Manifest(path.clone(), e))?;
         progress.log(&format!("manifest {}: {lines} thumbnails", path.display()));
     }
@@ -124,8 +125,8 @@ fn after(
 /// Plans the inputs, makes the folders, clears what a killed run left, and sets aside what an
 /// earlier run already did.
 fn prepare(config: &Config, progress: &dyn Progress) -> Result<(Names, Work), RunError> {
-    let fence = Fence::new(&config.out_dir);
-    let names = Names::scan(&config.inputs, &fence, &config.out_dir).map_err(RunError::List)?;
+    let reach = Reach::with_s3(Fence::new(&config.out_dir), &config.net);
+    let names = Names::scan(&config.inputs, &reach, &config.out_dir).map_err(RunError::List)?;
     if names.distinct == 0 && names.failed == 0 {
         return Err(RunError::NoInputs);
     }
@@ -151,7 +152,7 @@ fn prepare(config: &Config, progress: &dyn Progress) -> Result<(Names, Work), Ru
     };
     let mut queue_error = None;
     names
-        .plan(&config.inputs, config.shard, &fence, |order, planned| {
+        .plan(&config.inputs, config.shard, &reach, |order, planned| {
             let job = match planned {
                 Planned::Job(job) => job,
                 Planned::Failed(failure) => {

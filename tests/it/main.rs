@@ -15,6 +15,7 @@ mod prune;
 mod quality;
 mod rerun;
 mod resume;
+mod s3;
 mod shard;
 mod streaming;
 mod terminal;
