@@ -17,6 +17,7 @@ mod rerun;
 mod resume;
 mod s3;
 mod shard;
+mod slurm;
 mod streaming;
 mod terminal;
 mod tls;

@@ -12,16 +12,16 @@ use std::time::{Duration, Instant};
 use crate::util::{fixture, names, run_json, sample, tm};
 
 /// A moto S3 server on a free loopback port, stopped (by its pid) when dropped.
-struct Moto {
+pub struct Moto {
     child: Child,
-    endpoint: String,
+    pub endpoint: String,
     /// The access key and secret of a user whose requests are checked, when started with auth.
-    key: Option<(String, String)>,
+    pub key: Option<(String, String)>,
 }
 
 impl Moto {
     /// `None` (saying why) where moto is not installed.
-    fn start(auth: bool) -> Option<Moto> {
+    pub fn start(auth: bool) -> Option<Moto> {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -63,7 +63,7 @@ impl Moto {
     }
 
     /// Runs scripts/s3-local.py with this server's endpoint and user; returns its stdout.
-    fn script(&self, args: &[&str]) -> String {
+    pub fn script(&self, args: &[&str]) -> String {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/s3-local.py");
         let (key, secret) = self
             .key
