@@ -6,8 +6,8 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::escape::printable;
-use crate::inputs::Reach;
 use crate::plan::{plan, Planned};
+use crate::reach::Reach;
 use crate::safety::Fence;
 use crate::shard::Shard;
 use crate::status::{status, Status};

@@ -28,6 +28,7 @@ pub mod pipeline;
 pub mod placeholder;
 pub mod plan;
 pub mod progress;
+pub mod reach;
 pub mod recipe;
 pub mod report;
 pub mod resize;

@@ -11,9 +11,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
-use crate::inputs::Reach;
 use crate::output;
 use crate::plan::{Names, Planned};
+use crate::reach::Reach;
 use crate::sidecar;
 use crate::status::current_entries;
 

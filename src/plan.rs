@@ -11,8 +11,9 @@ use std::io;
 use std::path::Path;
 
 use crate::failure::{Failure, Stage};
-use crate::inputs::{expand, safe_name, Origin, Reach};
+use crate::inputs::{safe_name, Origin};
 use crate::list::{InputSource, Line};
+use crate::reach::{expand, Reach};
 use crate::shard::{fnv1a, Shard};
 use crate::spill::Sorter;
 
@@ -205,8 +206,8 @@ pub fn plan(
 #[cfg(test)]
 mod tests {
     use super::{plan, Job, Planned, Shard};
-    use crate::inputs::Reach;
     use crate::list::InputSource;
+    use crate::reach::Reach;
     use crate::safety::Fence;
 
     fn jobs(args: &[&str], shard: Option<Shard>) -> Vec<Job> {

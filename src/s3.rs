@@ -263,7 +263,10 @@ fn utc(now: SystemTime) -> (String, String) {
 
 /// Whether `input` is meant as an S3 address.
 pub fn is_s3(input: &str) -> bool {
-    input.len() > 5 && input[..5].eq_ignore_ascii_case("s3://")
+    input.len() > 5
+        && input
+            .get(..5)
+            .is_some_and(|scheme| scheme.eq_ignore_ascii_case("s3://"))
 }
 
 /// `s3://bucket/key` as (bucket, key); a key that is empty or ends with `/` is a prefix.

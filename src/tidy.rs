@@ -14,8 +14,8 @@ use std::io;
 use std::path::Path;
 
 use crate::config::Config;
-use crate::inputs::Reach;
 use crate::plan::{Names, Planned};
+use crate::reach::Reach;
 use crate::sidecar::{self, Entry};
 use crate::status::{current_entries, safe_relative};
 

@@ -119,7 +119,7 @@ pub fn run(options: &BenchOptions, tick: &dyn Fn()) -> Result<BenchResult, Bench
     plan::plan(
         &InputSource::from_args(inputs),
         None,
-        &crate::inputs::Reach::local(crate::safety::Fence::none()),
+        &crate::reach::Reach::local(crate::safety::Fence::none()),
         scratch.path(),
         |p| {
             if let Planned::Job(job) = p {

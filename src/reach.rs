@@ -1,0 +1,145 @@
+//! Inputs that reach past the local disk while planning: an `s3://` prefix is listed here, a
+//! page at a time, into the same entries a folder gives (`inputs::expand_one`).
+//!
+//! Its own module because listing needs phase one's client (`download`), which `inputs` must
+//! not import: `download` writes through `output`, which names files through `inputs`.
+
+use std::path::Path;
+
+use crate::download::{Fetcher, NetOptions};
+use crate::failure::{Failure, Stage};
+use crate::inputs::{expand_one, is_image_name, Origin};
+use crate::s3;
+use crate::safety::Fence;
+
+/// What expanding an input may reach beyond its own text: the fence around the output folder,
+/// and an S3 client for listing prefixes (made at the first `s3://` input).
+pub struct Reach {
+    pub fence: Fence,
+    net: Option<NetOptions>,
+    lister: std::sync::OnceLock<Fetcher>,
+}
+
+impl Reach {
+    /// Local inputs and URLs only: an `s3://` input is refused.
+    pub fn local(fence: Fence) -> Self {
+        Reach {
+            fence,
+            net: None,
+            lister: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Everything, S3 prefixes listed with `net`'s limits, endpoint and credentials.
+    pub fn with_s3(fence: Fence, net: &NetOptions) -> Self {
+        Reach {
+            net: Some(net.clone()),
+            ..Reach::local(fence)
+        }
+    }
+
+    fn lister(&self) -> Option<&Fetcher> {
+        let net = self.net.as_ref()?;
+        Some(self.lister.get_or_init(|| Fetcher::new(net)))
+    }
+}
+
+/// The entries of one input, as they come: an S3 prefix is listed a page at a time, never held.
+pub type Entries<'a> = Box<dyn Iterator<Item = Result<(String, Origin), Failure>> + 'a>;
+
+/// [`expand_one`], with `s3://` objects and prefixes too.
+pub fn expand<'a>(input: &str, reach: &'a Reach) -> Entries<'a> {
+    if !s3::is_s3(input) {
+        return Box::new(expand_one(input, &reach.fence).into_iter());
+    }
+    let refuse = |why: String| -> Entries<'a> {
+        Box::new(std::iter::once(Err(Failure {
+            input: input.to_string(),
+            stage: Stage::Input,
+            error: why,
+        })))
+    };
+    let (bucket, key) = match s3::split(input) {
+        Ok(parts) => parts,
+        Err(e) => return refuse(e.to_string()),
+    };
+    if !key.is_empty() && !key.ends_with('/') {
+        return Box::new(std::iter::once(Ok((
+            input.to_string(),
+            Origin::Url(input.to_string()),
+        ))));
+    }
+    let Some(lister) = reach.lister() else {
+        return refuse("S3 prefixes cannot be listed here".to_string());
+    };
+    Box::new(Listing {
+        lister,
+        input: input.to_string(),
+        bucket,
+        prefix: key,
+        page: Vec::new().into_iter(),
+        next: Some(None),
+        images: 0,
+    })
+}
+
+/// The image keys under an S3 prefix, a page (1,000 keys) at a time.
+struct Listing<'a> {
+    lister: &'a Fetcher,
+    input: String,
+    bucket: String,
+    prefix: String,
+    page: std::vec::IntoIter<String>,
+    /// The next page to ask for: `Some(None)` the first, `Some(Some(token))` a later one,
+    /// `None` when the listing is over.
+    next: Option<Option<String>>,
+    images: usize,
+}
+
+impl Iterator for Listing<'_> {
+    type Item = Result<(String, Origin), Failure>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(key) = self.page.next() {
+                if !is_image_name(Path::new(&key)) {
+                    continue;
+                }
+                self.images += 1;
+                let object = format!("s3://{}/{key}", self.bucket);
+                return Some(match s3::check_key(&key) {
+                    Ok(()) => Ok((object.clone(), Origin::Url(object))),
+                    Err(e) => Err(Failure {
+                        input: object.escape_default().to_string(),
+                        stage: Stage::Input,
+                        error: e.to_string(),
+                    }),
+                });
+            }
+            let token = self.next.take()?;
+            match self
+                .lister
+                .list_page(&self.bucket, &self.prefix, token.as_deref())
+            {
+                Ok((keys, next)) => {
+                    self.page = keys.into_iter();
+                    self.next = next.map(Some);
+                    if self.next.is_none() && self.images == 0 && self.page.len() == 0 {
+                        return Some(Err(Failure {
+                            input: self.input.clone(),
+                            stage: Stage::Input,
+                            error: "no objects under this prefix".to_string(),
+                        }));
+                    }
+                }
+                Err(e) => {
+                    let failure = Failure::new(&self.input, Stage::Input, &e);
+                    return Some(Err(Failure {
+                        error: format!("listing failed: {}", failure.error),
+                        ..failure
+                    }));
+                }
+            }
+        }
+    }
+}
