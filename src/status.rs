@@ -41,12 +41,13 @@ pub struct Decision {
 }
 
 impl Decision {
-    /// The word the dry run prints: `done`, `check` (done unless the server has a new image),
+    /// The word the dry run prints: `done`, `check` (done unless the server has a new image:
+    /// asked with a conditional request, or fetched and compared by content),
     /// `stale` (made before, differently) or `todo`.
     pub fn word(&self) -> &'static str {
         match &self.status {
             Status::Done => "done",
-            Status::Fetch(task) if task.validator.is_some() && self.why == CHECK => "check",
+            Status::Fetch(_) if self.why == CHECK => "check",
             _ if self.why == NEW || self.why == FORCED => "todo",
             _ => "stale",
         }
@@ -284,23 +285,23 @@ pub fn status(job: &Job, config: &Config) -> Decision {
             }
             let kept = sidecar::incoming_source(&config.incoming_dir, name);
             if dest.is_file() {
-                if config.offline {
-                    let source =
-                        kept.or_else(|| recipe::content_hash(&dest).ok().map(Source::Content));
-                    return match source {
-                        Some(source) => decide(&source, Status::Downloaded(dest.clone())),
-                        None => fetch(None, NEW.to_string()),
-                    };
-                }
-                // Asked again: the server says whether the copy is still its image.
-                let why = match &kept {
-                    Some(source) => decide(source, Status::Downloaded(dest.clone())),
-                    None => fetch(None, NEW.to_string()),
+                // The copy's identity: its server's validator, else its bytes.
+                let source = kept
+                    .clone()
+                    .or_else(|| recipe::content_hash(&dest).ok().map(Source::Content));
+                let Some(source) = source else {
+                    return fetch(None, NEW.to_string());
                 };
-                let why = if why.status == Status::Done {
+                let decided = decide(&source, Status::Downloaded(dest.clone()));
+                if config.offline {
+                    return decided;
+                }
+                // Asked again: the server says whether the copy is still its image (a 304),
+                // or sends it, to be compared by content when it gives no validator.
+                let why = if decided.status == Status::Done {
                     CHECK.to_string()
                 } else {
-                    why.why
+                    decided.why
                 };
                 return fetch(kept.filter(|s| s.validator().is_some()), why);
             }

@@ -226,6 +226,15 @@ fn urls_are_revalidated_and_a_changed_image_is_fetched_and_made_again() {
     };
     go();
     assert_eq!(server.bodies_sent(), 2);
+    // The dry run cannot know without asking the servers: `check`.
+    let dry = tm(dir.path())
+        .args(&urls)
+        .arg("--dry-run")
+        .output()
+        .unwrap();
+    let dry = String::from_utf8(dry.stdout).unwrap();
+    let words: Vec<&str> = dry.lines().map(|l| l.split('\t').next().unwrap()).collect();
+    assert_eq!(words, ["check", "check"], "{dry}");
     let again = go();
     assert_eq!(again.json["resize"]["images"], 0, "nothing decoded");
     assert_eq!(server.not_modified(), 1, "the ETag'd image: a 304");
