@@ -10,18 +10,19 @@ use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::Duration;
 
-use std::net::{IpAddr, SocketAddr};
-
-use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
-use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
+use ureq::unversioned::transport::DefaultConnector;
 use ureq::Agent;
 
 use crate::output;
 use crate::recipe::Source;
 use crate::s3::{self, S3Options};
 use crate::sidecar;
+mod listing;
 mod pool;
+mod resolve;
 mod tls;
+
+use resolve::LiteralsFirst;
 
 pub use pool::{download_all, download_from, OnDone};
 pub use tls::Trust;
@@ -258,43 +259,9 @@ impl Fetcher {
         Ok(self.s3.get(&bucket, &key)?)
     }
 
-    /// One page of an S3 listing: its keys and the next page's token.
-    pub fn list_page(
-        &self,
-        bucket: &str,
-        prefix: &str,
-        token: Option<&str>,
-    ) -> Result<(Vec<String>, Option<String>), DownloadError> {
-        let what = format!("s3://{bucket}/{prefix}");
-        let body = self.retrying(&what, &|_, _| {}, || {
-            let signed = self.s3.list(bucket, prefix, token)?;
-            self.get_text(&signed)
-        })?;
-        Ok(s3::parse_listing(&body)?)
-    }
-
-    /// A small text body (a listing page), capped at `max_bytes`.
-    fn get_text(&self, signed: &s3::Signed) -> Result<String, DownloadError> {
-        let mut request = self.agent.get(&signed.url);
-        for (name, value) in &signed.headers {
-            request = request.header(name, value);
-        }
-        let mut response = request.call().map_err(DownloadError::Transport)?;
-        let status = response.status().as_u16();
-        if !(200..300).contains(&status) {
-            return Err(status_error(&mut response));
-        }
-        response
-            .body_mut()
-            .with_config()
-            .limit(self.max_bytes)
-            .read_to_string()
-            .map_err(DownloadError::Transport)
-    }
-
     /// Runs `attempt` until it succeeds, fails for good, or the retries are spent; transient
     /// failures wait (`Retry-After`, else a jittered backoff) and are told to `on_retry`.
-    fn retrying<T>(
+    pub(super) fn retrying<T>(
         &self,
         url: &str,
         on_retry: &dyn Fn(&DownloadError, Duration),
@@ -440,47 +407,9 @@ impl Fetcher {
     }
 }
 
-/// ureq's resolver looks every host up on a thread of its own (so the lookup can time out), an
-/// IP address too: at `-d 2000` against 127.0.0.1 that was 2,000 more threads to create while
-/// the downloads ramp up (the last of 2,000 requests started 0.42 s into the phase; with this,
-/// 0.21-0.27 s). An address needs no lookup; names still go to ureq's resolver. The resolver
-/// trait is in ureq's `unversioned` module, so Cargo.toml keeps ureq to 3.5.x.
-#[derive(Debug, Default)]
-struct LiteralsFirst(DefaultResolver);
-
-impl Resolver for LiteralsFirst {
-    fn resolve(
-        &self,
-        uri: &ureq::http::Uri,
-        config: &ureq::config::Config,
-        timeout: NextTimeout,
-    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
-        if let Some(authority) = uri.authority() {
-            let host = authority
-                .host()
-                .trim_start_matches('[')
-                .trim_end_matches(']');
-            if let Ok(ip) = host.parse::<IpAddr>() {
-                let default_port = if uri.scheme_str() == Some("https") {
-                    443
-                } else {
-                    80
-                };
-                let mut addrs = self.empty();
-                addrs.push(SocketAddr::new(
-                    ip,
-                    authority.port_u16().unwrap_or(default_port),
-                ));
-                return Ok(addrs);
-            }
-        }
-        self.0.resolve(uri, config, timeout)
-    }
-}
-
 /// A refusal, with the server's `Retry-After` (only the seconds form; an HTTP-date is rare and
 /// falls back to our own backoff) and an object store's own reason from the start of its body.
-fn status_error(response: &mut ureq::http::Response<ureq::Body>) -> DownloadError {
+pub(super) fn status_error(response: &mut ureq::http::Response<ureq::Body>) -> DownloadError {
     let retry_after = response
         .headers()
         .get("retry-after")

@@ -28,6 +28,7 @@ use crate::safety::Fence;
 use crate::spill::Queue;
 use crate::status::{status, Status};
 
+mod after;
 mod discard;
 mod item;
 mod phase_two;
@@ -89,37 +90,9 @@ pub fn run(config: &Config, progress: &dyn Progress) -> Result<Report, RunError>
         Schedule::Overlapped => overlapped(config, progress, work)?,
         Schedule::InTurn | Schedule::Sequential => in_turn(config, progress, work)?,
     };
-    after(config, progress, &names, &mut report)?;
+    after::after(config, progress, &names, &mut report)?;
     report.total_seconds = started.elapsed();
     Ok(report)
-}
-
-/// What a finished run does with the output folder's records: `--prune`, then `--manifest`.
-/// An interrupted run does neither: its records are not the whole picture.
-fn after(
-    config: &Config,
-    progress: &dyn Progress,
-    names: &Names,
-    report: &mut Report,
-) -> Result<(), RunError> {
-    if report.interrupted || names.distinct == 0 {
-        return Ok(());
-    }
-    let reach = Reach::with_s3(Fence::new(&config.out_dir), &config.net);
-    if config.prune {
-        let pruned = crate::tidy::prune(config, names, &reach)
-            .map_err(|e| RunError::Prune(config.out_dir.clone(), e))?;
-        for file in &pruned.files {
-            progress.log(&format!("pruned {}", config.out_dir.join(file).display()));
-        }
-        report.resize.pruned = pruned.files.len();
-    }
-    if let Some(path) = &config.manifest {
-        let lines = crate::manifest::write(config, names, &reach, path)
-            .map_err(|e| RunError::Manifest(path.clone(), e))?;
-        progress.log(&format!("manifest {}: {lines} thumbnails", path.display()));
-    }
-    Ok(())
 }
 
 /// Plans the inputs, makes the folders, clears what a killed run left, and sets aside what an

@@ -1,0 +1,40 @@
+//! S3 listings, fetched by phase one's client while planning (`reach.rs` asks).
+
+use super::{status_error, DownloadError, Fetcher};
+use crate::s3;
+
+impl Fetcher {
+    /// One page of an S3 listing: its keys and the next page's token.
+    pub fn list_page(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        token: Option<&str>,
+    ) -> Result<(Vec<String>, Option<String>), DownloadError> {
+        let what = format!("s3://{bucket}/{prefix}");
+        let body = self.retrying(&what, &|_, _| {}, || {
+            let signed = self.s3.list(bucket, prefix, token)?;
+            self.get_text(&signed)
+        })?;
+        Ok(s3::parse_listing(&body)?)
+    }
+
+    /// A small text body (a listing page), capped at `max_bytes`.
+    fn get_text(&self, signed: &s3::Signed) -> Result<String, DownloadError> {
+        let mut request = self.agent.get(&signed.url);
+        for (name, value) in &signed.headers {
+            request = request.header(name, value);
+        }
+        let mut response = request.call().map_err(DownloadError::Transport)?;
+        let status = response.status().as_u16();
+        if !(200..300).contains(&status) {
+            return Err(status_error(&mut response));
+        }
+        response
+            .body_mut()
+            .with_config()
+            .limit(self.max_bytes)
+            .read_to_string()
+            .map_err(DownloadError::Transport)
+    }
+}
