@@ -80,6 +80,7 @@ pub fn expand<'a>(input: &str, reach: &'a Reach) -> Entries<'a> {
         page: Vec::new().into_iter(),
         next: Some(None),
         images: 0,
+        keys: 0,
     })
 }
 
@@ -94,6 +95,8 @@ struct Listing<'a> {
     /// `None` when the listing is over.
     next: Option<Option<String>>,
     images: usize,
+    /// Keys listed so far (`usize::MAX` once a failed or empty listing was reported).
+    keys: usize,
 }
 
 impl Iterator for Listing<'_> {
@@ -116,23 +119,35 @@ impl Iterator for Listing<'_> {
                     }),
                 });
             }
-            let token = self.next.take()?;
+            let Some(token) = self.next.take() else {
+                // Over: a prefix that gave no image at all says so, once, as a folder of no
+                // images would be a mistake worth a line.
+                if self.images > 0 || self.keys == usize::MAX {
+                    return None;
+                }
+                let error = match self.keys {
+                    0 => "no objects under this prefix".to_string(),
+                    n => format!("no images under this prefix ({n} objects, none named as one)"),
+                };
+                self.keys = usize::MAX;
+                return Some(Err(Failure {
+                    input: self.input.clone(),
+                    stage: Stage::Input,
+                    error,
+                }));
+            };
             match self
                 .lister
                 .list_page(&self.bucket, &self.prefix, token.as_deref())
             {
                 Ok((keys, next)) => {
+                    self.keys += keys.len();
                     self.page = keys.into_iter();
                     self.next = next.map(Some);
-                    if self.next.is_none() && self.images == 0 && self.page.len() == 0 {
-                        return Some(Err(Failure {
-                            input: self.input.clone(),
-                            stage: Stage::Input,
-                            error: "no objects under this prefix".to_string(),
-                        }));
-                    }
                 }
                 Err(e) => {
+                    // Said once; the listing is over.
+                    self.keys = usize::MAX;
                     let failure = Failure::new(&self.input, Stage::Input, &e);
                     return Some(Err(Failure {
                         error: format!("listing failed: {}", failure.error),

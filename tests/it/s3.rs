@@ -143,10 +143,16 @@ fn objects_and_buckets_are_fetched_signed_and_each_refusal_names_the_object() {
         "notes.txt=",
     ]);
     moto.script(&["put", "empty"]);
+    moto.script(&["put", "texts", "a.txt=", "b.csv="]);
 
     let first = run_json({
         let mut c = moto.tm(dir.path(), None);
-        c.args(["s3://photos/", "s3://nobucket/", "s3://empty/"]);
+        c.args([
+            "s3://photos/",
+            "s3://nobucket/",
+            "s3://empty/",
+            "s3://texts/",
+        ]);
         c
     });
     assert_eq!(first.status, 1, "{}", first.stderr);
@@ -187,7 +193,11 @@ fn objects_and_buckets_are_fetched_signed_and_each_refusal_names_the_object() {
         said("s3://empty/").contains("no objects under this prefix"),
         "{errors:?}"
     );
-    assert_eq!(errors.len(), 4, "{errors:?}");
+    assert!(
+        said("s3://texts/").contains("no images under this prefix (2 objects, none named as one)"),
+        "{errors:?}"
+    );
+    assert_eq!(errors.len(), 5, "{errors:?}");
 
     // Unchanged objects: revalidated with the ETag S3 gave, answered 304, nothing decoded.
     let again = run_json({
