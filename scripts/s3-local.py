@@ -6,6 +6,7 @@
     export AWS_ENDPOINT_URL=http://127.0.0.1:9000 AWS_ACCESS_KEY_ID=KEY AWS_SECRET_ACCESS_KEY=SECRET
     python3 scripts/s3-local.py put photos 2024/a.jpg=photo.jpg
     python3 scripts/s3-local.py fill photos d/ 2100 photo.jpg
+    python3 scripts/s3-local.py get reports run.json run.json     # prints its Content-Type
     thumbnail-maker s3://photos/
 
 `setup` makes the three requests moto lets through unauthenticated when started with
@@ -70,6 +71,13 @@ def fill(name, prefix, count, path):
         list(pool.map(lambda i: s3.put_object(Bucket=name, Key=f"{prefix}p{i:05d}.jpg", Body=body), range(count)))
 
 
+def get(name, key, path):
+    """Writes the object's body to PATH and prints its Content-Type."""
+    answer = client("s3").get_object(Bucket=name, Key=key)
+    open(path, "wb").write(answer["Body"].read())
+    print(answer["ContentType"])
+
+
 if __name__ == "__main__":
     command, args = sys.argv[1], sys.argv[2:]
     if command == "setup":
@@ -78,5 +86,7 @@ if __name__ == "__main__":
         put(args[0], args[1:])
     elif command == "fill":
         fill(args[0], args[1], int(args[2]), args[3])
+    elif command == "get":
+        get(args[0], args[1], args[2])
     else:
-        sys.exit(f"unknown command {command}: setup, put or fill")
+        sys.exit(f"unknown command {command}: setup, put, fill or get")

@@ -336,10 +336,12 @@ pub struct RunArgs {
     /// --json as one JSON document
     #[arg(help_heading = "Resume and shards", long)]
     pub dry_run: bool,
-    /// Also write the JSON report to FILE (atomically), for `report merge`
+    /// Also write the JSON report to FILE (atomically), or upload it to s3://bucket/key, for
+    /// `report merge`
     ///
     /// Failures come in the order of the input list. The file is written when the run ends,
-    /// through a temporary file and a rename, so it is never half written.
+    /// through a temporary file and a rename, so it is never half written; an S3 object is
+    /// put whole, with one signed PUT.
     #[arg(help_heading = "Reporting", long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub report: Option<PathBuf>,
     /// Send this header with every request (repeatable), as curl's -H; Authorization and

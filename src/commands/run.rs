@@ -66,7 +66,7 @@ pub fn run(run: &RunArgs, what: Inputs, env: &Env) -> Result<Outcome, CliError> 
             path,
         });
     }
-    if let Some(path) = &run.report {
+    if let Some(path) = run.report.as_deref().filter(|p| !is_s3_path(p)) {
         side_files.push(SideFile {
             option: "--report",
             path,
@@ -151,6 +151,8 @@ pub fn run(run: &RunArgs, what: Inputs, env: &Env) -> Result<Outcome, CliError> 
         Arc::clone(&console),
         logging::filter(run.verbose, env.rust_log.as_deref()),
     );
+    // The report's upload (`--report s3://`) goes with the run's network options.
+    let net = config.net.clone();
     let report = run_with(what, config, run, &console);
     logging::detach();
     let report = report?;
@@ -158,10 +160,38 @@ pub fn run(run: &RunArgs, what: Inputs, env: &Env) -> Result<Outcome, CliError> 
     // The report is printed first: a report file that cannot be written must not cost the
     // JSON on stdout too.
     print_report(&report, run.json, run.quiet);
-    if let Some(path) = &run.report {
-        write_file_with(path, |out| report.write_json(out))?;
+    match &run.report {
+        Some(path) if is_s3_path(path) => put_report(path, &report, &net)?,
+        Some(path) => write_file_with(path, |out| report.write_json(out))?,
+        None => {}
     }
     Ok(report.outcome())
+}
+
+fn is_s3_path(path: &Path) -> bool {
+    path.to_str().is_some_and(crate::s3::is_s3)
+}
+
+/// `--report s3://bucket/key`: the JSON report uploaded with one PUT (S3 writes an object
+/// whole or not at all, as a rename does a file).
+fn put_report(
+    path: &Path,
+    report: &Report,
+    net: &crate::download::NetOptions,
+) -> Result<(), CliError> {
+    let address = path.to_string_lossy();
+    let fail = |e: anyhow::Error| CliError::Fatal(e.context(format!("cannot write {address}")));
+    let (bucket, key) = crate::s3::split(&address).map_err(|e| fail(e.into()))?;
+    if key.is_empty() || key.ends_with('/') {
+        return Err(CliError::Usage(format!(
+            "--report {address}: name an object (s3://bucket/key.json), not a prefix"
+        )));
+    }
+    let mut body = Vec::new();
+    report.write_json(&mut body).map_err(|e| fail(e.into()))?;
+    crate::download::Fetcher::new(net)
+        .put_object(&bucket, &key, &body, "application/json")
+        .map_err(|e| fail(e.into()))
 }
 
 /// Runs the planned inputs, or the demo, with `console` showing progress.

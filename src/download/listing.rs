@@ -1,4 +1,5 @@
-//! S3 listings, fetched by phase one's client while planning (`reach.rs` asks).
+//! S3 listings, fetched by phase one's client while planning (`reach.rs` asks), and the one
+//! upload the tool makes so far: `--report s3://...`.
 
 use super::{status_error, DownloadError, Fetcher};
 use crate::s3;
@@ -36,5 +37,33 @@ impl Fetcher {
             .limit(self.max_bytes)
             .read_to_string()
             .map_err(DownloadError::Transport)
+    }
+
+    /// Uploads `body` to `s3://bucket/key` with `content_type`, retrying transient failures.
+    pub fn put_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: &[u8],
+        content_type: &str,
+    ) -> Result<(), DownloadError> {
+        let what = format!("s3://{bucket}/{key}");
+        let sha = s3::sha256_hex(body);
+        self.retrying(&what, &|_, _| {}, || {
+            let signed = self.s3.put(bucket, key, &sha)?;
+            let mut request = self
+                .agent
+                .put(&signed.url)
+                .header("content-type", content_type);
+            for (name, value) in &signed.headers {
+                request = request.header(name, value);
+            }
+            let mut response = request.send(body).map_err(DownloadError::Transport)?;
+            let status = response.status().as_u16();
+            if !(200..300).contains(&status) {
+                return Err(status_error(&mut response));
+            }
+            Ok(())
+        })
     }
 }

@@ -136,6 +136,14 @@ impl S3Options {
         self.sign("GET", &request, EMPTY_SHA256, SystemTime::now())
     }
 
+    /// A signed PUT of one object whose body has this SHA-256 (as hex).
+    pub fn put(&self, bucket: &str, key: &str, body_sha256: &str) -> Result<Signed, S3Error> {
+        let mut request = self.base(bucket)?;
+        request.path.push('/');
+        request.path.push_str(&encode_key(key));
+        self.sign("PUT", &request, body_sha256, SystemTime::now())
+    }
+
     /// A signed ListObjectsV2 of one page under `prefix`, after `token`.
     pub fn list(&self, bucket: &str, prefix: &str, token: Option<&str>) -> Result<Signed, S3Error> {
         let mut request = self.base(bucket)?;
@@ -255,6 +263,11 @@ fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes a key of any length");
     mac.update(data);
     mac.finalize().into_bytes().to_vec()
+}
+
+/// SHA-256 of a body, as hex: what a signed PUT carries in `x-amz-content-sha256`.
+pub fn sha256_hex(body: &[u8]) -> String {
+    hex(&Sha256::digest(body))
 }
 
 fn hex(bytes: &[u8]) -> String {

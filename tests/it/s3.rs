@@ -274,3 +274,49 @@ fn a_prefix_lists_only_its_own_keys() {
     assert_eq!(run.status, 0, "{}", run.stderr);
     assert_eq!(names(&dir.path().join("out")), ["a_16.jpg", "b_16.jpg"]);
 }
+
+/// `--report s3://bucket/key`: uploaded with a signed PUT; boto3 reads back the same JSON the
+/// run printed, typed application/json. A prefix instead of an object is a usage error.
+#[test]
+fn the_report_goes_to_a_bucket() {
+    let Some(moto) = Moto::start(true) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("x.jpg"), sample("wine.jpg")).unwrap();
+    moto.script(&["put", "reports"]);
+    let run = run_json({
+        let mut c = moto.tm(dir.path(), None);
+        c.args(["x.jpg", "--report", "s3://reports/runs/1.json"]);
+        c
+    });
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let copy = dir.path().join("copy.json");
+    let content_type = moto.script(&["get", "reports", "runs/1.json", copy.to_str().unwrap()]);
+    assert_eq!(content_type.trim(), "application/json");
+    let uploaded: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&copy).unwrap()).unwrap();
+    assert_eq!(uploaded, run.json);
+    assert!(
+        !dir.path().join("s3:").exists(),
+        "nothing written locally under the address"
+    );
+
+    let prefix = moto
+        .tm(dir.path(), None)
+        .args(["x.jpg", "--report", "s3://reports/runs/"])
+        .output()
+        .unwrap();
+    assert_eq!(prefix.status.code(), Some(2));
+    let wrong = moto
+        .tm(dir.path(), Some("not-the-secret"))
+        .args(["x.jpg", "-q", "--report", "s3://reports/runs/2.json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&wrong.stderr);
+    assert_eq!(wrong.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("cannot write s3://reports/runs/2.json: server answered HTTP 403 (SignatureDoesNotMatch)"),
+        "{stderr}"
+    );
+}
