@@ -285,25 +285,36 @@ pub fn status(job: &Job, config: &Config) -> Decision {
             }
             let kept = sidecar::incoming_source(&config.incoming_dir, name);
             if dest.is_file() {
-                // The copy's identity: its server's validator, else its bytes.
-                let source = kept
-                    .clone()
-                    .or_else(|| recipe::content_hash(&dest).ok().map(Source::Content));
-                let Some(source) = source else {
-                    return fetch(None, NEW.to_string());
-                };
-                let decided = decide(&source, Status::Downloaded(dest.clone()));
                 if config.offline {
-                    return decided;
+                    // Trusted as it is: its identity is its server's validator, else its bytes.
+                    let source =
+                        kept.or_else(|| recipe::content_hash(&dest).ok().map(Source::Content));
+                    return match source {
+                        Some(source) => decide(&source, Status::Downloaded(dest.clone())),
+                        None => fetch(None, NEW.to_string()),
+                    };
                 }
-                // Asked again: the server says whether the copy is still its image (a 304),
-                // or sends it, to be compared by content when it gives no validator.
-                let why = if decided.status == Status::Done {
-                    CHECK.to_string()
-                } else {
-                    decided.why
+                // Asked again: the server says whether the copy is still its image (a 304), or
+                // sends it, compared by content after the download when it gives no validator.
+                // (The copy is not read here: what a dry run says comes from the record.)
+                let validator = kept.filter(|s| s.validator().is_some());
+                let judged = validator.clone().or_else(|| {
+                    sidecar::read(&config.out_dir, &job.stem)
+                        .record()
+                        .and_then(recorded_source)
+                });
+                let why = match judged {
+                    Some(source) => {
+                        let decided = decide(&source, Status::Downloaded(dest.clone()));
+                        if decided.status == Status::Done {
+                            CHECK.to_string()
+                        } else {
+                            decided.why
+                        }
+                    }
+                    None => NEW.to_string(),
                 };
-                return fetch(kept.filter(|s| s.validator().is_some()), why);
+                return fetch(validator, why);
             }
             // No copy kept: when every thumbnail is current for the source they were made
             // from, a conditional request with that source's validator may save the download.
