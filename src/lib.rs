@@ -43,6 +43,7 @@ pub mod status;
 pub mod thumbnail;
 pub mod tidy;
 pub mod url;
+pub mod utc;
 
 pub use config::Config;
 pub use pipeline::run;

@@ -13,7 +13,7 @@ use std::path::Path;
 
 use crate::output::{NameTemplate, OutputFormat};
 use crate::resize::{Crop, Size};
-use crate::shard::fnv1a;
+use crate::shard::{fnv1a, fnv1a_more, FNV1A_START};
 use crate::thumbnail::ThumbnailSpec;
 
 /// The version of the tool's own output: raised when a change to decoding, resizing or encoding
@@ -93,11 +93,11 @@ impl Source {
     }
 }
 
-/// FNV-1a of a file's bytes, read in large blocks: stable across versions and machines, which
-/// the standard library's hasher does not promise.
+/// FNV-1a of a file's bytes (what `shard::fnv1a` gives its whole content), read in large
+/// blocks: stable across versions and machines, which the standard library's hasher is not.
 pub fn content_hash(path: &Path) -> io::Result<u64> {
     let mut file = fs::File::open(path)?;
-    let mut hash = 0xcbf2_9ce4_8422_2325u64;
+    let mut hash = FNV1A_START;
     let mut buf = vec![0u8; 256 * 1024];
     loop {
         let n = match file.read(&mut buf) {
@@ -106,10 +106,7 @@ pub fn content_hash(path: &Path) -> io::Result<u64> {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         };
-        for &byte in &buf[..n] {
-            hash ^= u64::from(byte);
-            hash = hash.wrapping_mul(0x0100_0000_01b3);
-        }
+        hash = fnv1a_more(hash, &buf[..n]);
     }
 }
 
@@ -231,6 +228,15 @@ mod tests {
             key(&recipe(&a, OutputFormat::Png)),
             key(&recipe(&b, OutputFormat::Png))
         );
+    }
+
+    #[test]
+    fn a_file_hashed_in_blocks_hashes_as_its_whole_content() {
+        let dir = tempfile::tempdir().unwrap();
+        let bytes: Vec<u8> = (0..700_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let path = dir.path().join("big");
+        std::fs::write(&path, &bytes).unwrap();
+        assert_eq!(content_hash(&path).unwrap(), fnv1a(&bytes));
     }
 
     #[test]

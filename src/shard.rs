@@ -10,9 +10,18 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+/// FNV-1a's starting value, for [`fnv1a_more`].
+pub const FNV1A_START: u64 = 0xcbf2_9ce4_8422_2325;
+
 /// FNV-1a, 64 bits: a hash that is the same on every machine and Rust version, unlike std's.
 pub fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+    fnv1a_more(FNV1A_START, bytes)
+}
+
+/// FNV-1a continued over more bytes: a file hashed block by block gives what [`fnv1a`] gives
+/// its whole content.
+pub fn fnv1a_more(hash: u64, bytes: &[u8]) -> u64 {
+    bytes.iter().fold(hash, |h, &b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })
 }

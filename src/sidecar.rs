@@ -119,7 +119,11 @@ pub fn write(out_dir: &Path, stem: &str, sidecar: &Sidecar) -> Result<PathBuf, O
 
 /// Removes the record of `stem`; one already gone is no error.
 pub fn remove(out_dir: &Path, stem: &str) -> io::Result<()> {
-    match fs::remove_file(out_dir.join(relative_path(stem))) {
+    remove_if_there(&out_dir.join(relative_path(stem)))
+}
+
+fn remove_if_there(path: &Path) -> io::Result<()> {
+    match fs::remove_file(path) {
         Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
         _ => Ok(()),
     }
@@ -177,13 +181,10 @@ pub fn save_incoming_source(
             .expect("validators always serialise");
             output::write_atomic(incoming_dir, &incoming_record(name), &json).map(|_| ())
         }
-        None => match fs::remove_file(incoming_dir.join(incoming_record(name))) {
-            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(OutputError::Io {
-                path: incoming_dir.join(incoming_record(name)),
-                source: e,
-            }),
-            _ => Ok(()),
-        },
+        None => {
+            let path = incoming_dir.join(incoming_record(name));
+            remove_if_there(&path).map_err(|source| OutputError::Io { path, source })
+        }
     }
 }
 

@@ -289,23 +289,10 @@ fn uri_encode(text: &str) -> String {
 
 /// `now` in UTC as SigV4 writes it: `YYYYMMDD` and `HHMMSS`.
 fn utc(now: SystemTime) -> (String, String) {
-    let secs = now
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let (days, rest) = (secs / 86_400, secs % 86_400);
-    // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let t = crate::utc::Utc::at(now);
     (
-        format!("{year:04}{month:02}{day:02}"),
-        format!("{:02}{:02}{:02}", rest / 3600, rest / 60 % 60, rest % 60),
+        format!("{:04}{:02}{:02}", t.year, t.month, t.day),
+        format!("{:02}{:02}{:02}", t.hour, t.minute, t.second),
     )
 }
 
