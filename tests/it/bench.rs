@@ -1,35 +1,29 @@
 //! `bench` end to end with tiny settings: tables printed, every export written and consistent.
 //! What it measures is not checked here (timings are for benchmarks, not tests).
 
-use crate::util::{names, tm_bare};
+use crate::util::{names, succeeds, tm_bare};
 
 #[test]
 fn bench_sweeps_both_phases_and_writes_every_export() {
     let dir = tempfile::tempdir().unwrap();
-    let out = tm_bare(dir.path())
-        .args([
-            "bench",
-            "--latency",
-            "5",
-            "--copies",
-            "1",
-            "-d",
-            "1,2",
-            "-t",
-            "1,2",
-        ])
-        .args(["--runs", "1", "--compare", "-s", "32"])
-        .args(["--export-json", "b.json", "--export-csv", "b.csv"])
-        .args(["--export-markdown", "b.md", "--plot", "b.svg"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = succeeds(
+        tm_bare(dir.path())
+            .args([
+                "bench",
+                "--latency",
+                "5",
+                "--copies",
+                "1",
+                "-d",
+                "1,2",
+                "-t",
+                "1,2",
+            ])
+            .args(["--runs", "1", "--compare", "-s", "32"])
+            .args(["--export-json", "b.json", "--export-csv", "b.csv"])
+            .args(["--export-markdown", "b.md", "--plot", "b.svg"]),
     );
+    let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         stdout.contains("download: 8 URLs, 5 ms latency"),
         "{stdout}"
@@ -70,26 +64,20 @@ fn bench_sweeps_both_phases_and_writes_every_export() {
 #[cfg(feature = "plot-png")]
 fn bench_draws_png_charts_with_the_feature() {
     let dir = tempfile::tempdir().unwrap();
-    let out = tm_bare(dir.path())
-        .args([
-            "bench",
-            "--latency",
-            "0",
-            "--copies",
-            "1",
-            "-d",
-            "1,2",
-            "-t",
-            "1",
-        ])
-        .args(["--runs", "1", "-s", "32", "--plot", "chart.png"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = succeeds(
+        tm_bare(dir.path())
+            .args([
+                "bench",
+                "--latency",
+                "0",
+                "--copies",
+                "1",
+                "-d",
+                "1,2",
+                "-t",
+                "1",
+            ])
+            .args(["--runs", "1", "-s", "32", "--plot", "chart.png"]),
     );
     let png = std::fs::read(dir.path().join("chart.png")).unwrap();
     assert_eq!(image::guess_format(&png).unwrap(), image::ImageFormat::Png);

@@ -1,7 +1,7 @@
 //! What files a run makes: size syntax, crops, name templates with folders, AVIF on request.
 
 use crate::pixels::p3_png;
-use crate::util::{dims, names, tm, tm_bare};
+use crate::util::{dims, names, succeeds, tm, tm_bare};
 
 #[test]
 fn sizes_crops_and_name_templates_make_exactly_the_files_asked_for() {
@@ -124,23 +124,14 @@ fn sizes_that_share_a_name_are_written_once_or_reported() {
     let name = "picosdeeuropa.jpg"; // 1600x1200
     std::fs::write(dir.path().join(name), crate::util::sample(name)).unwrap();
     // 200 and 200x150 are the same 200x150 thumbnail: one file.
-    let out = tm(dir.path())
-        .args([
-            name,
-            "-q",
-            "-s",
-            "200,200x150",
-            "--name-template",
-            "{stem}_{width}.{ext}",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeds(tm(dir.path()).args([
+        name,
+        "-q",
+        "-s",
+        "200,200x150",
+        "--name-template",
+        "{stem}_{width}.{ext}",
+    ]));
     assert_eq!(names(&dir.path().join("out")), ["picosdeeuropa_200.jpg"]);
     // 200 and a 200x100 crop are both 200 wide but not the same pixels: an error, not a loss.
     let out = tm_bare(dir.path())

@@ -38,6 +38,17 @@ fn png(seed: u8) -> Vec<u8> {
     out.into_inner()
 }
 
+/// `count` distinct PNGs written into `dir` as `p0.png`, `p1.png`...; their names.
+fn pngs(dir: &Path, count: usize) -> Vec<String> {
+    (0..count)
+        .map(|i| {
+            let name = format!("p{i}.png");
+            std::fs::write(dir.join(&name), png(i as u8)).unwrap();
+            name
+        })
+        .collect()
+}
+
 fn run(dir: &Path, args: &[&str]) -> crate::util::Run {
     let mut c = tm(dir);
     c.args(["a.jpg", "b.png"]).args(args);
@@ -173,10 +184,7 @@ fn the_dry_run_says_which_option_made_an_input_stale() {
 #[test]
 fn touching_one_source_of_100_redoes_one_input() {
     let dir = tempfile::tempdir().unwrap();
-    let inputs: Vec<String> = (0..100).map(|i| format!("p{i}.png")).collect();
-    for (i, name) in inputs.iter().enumerate() {
-        std::fs::write(dir.path().join(name), png(i as u8)).unwrap();
-    }
+    let inputs = pngs(dir.path(), 100);
     let go = || {
         let mut c = tm(dir.path());
         c.args(&inputs);
@@ -390,13 +398,7 @@ fn the_manifest_lists_every_thumbnail_with_its_size_bytes_and_placeholders() {
 #[test]
 fn an_unchanged_rerun_of_many_local_inputs_touches_no_thumbnail() {
     let dir = tempfile::tempdir().unwrap();
-    let mut list = String::new();
-    for i in 0..300 {
-        let name = format!("p{i}.png");
-        std::fs::write(dir.path().join(&name), png(i as u8)).unwrap();
-        list.push_str(&name);
-        list.push('\n');
-    }
+    let list = pngs(dir.path(), 300).join("\n");
     std::fs::write(dir.path().join("list.txt"), list).unwrap();
     let go = || {
         let mut c = tm(dir.path());
@@ -413,10 +415,7 @@ fn an_unchanged_rerun_of_many_local_inputs_touches_no_thumbnail() {
 #[test]
 fn shard_manifests_merge_into_the_manifest_of_one_run() {
     let dir = tempfile::tempdir().unwrap();
-    let inputs: Vec<String> = (0..12).map(|i| format!("p{i}.png")).collect();
-    for (i, name) in inputs.iter().enumerate() {
-        std::fs::write(dir.path().join(name), png(i as u8)).unwrap();
-    }
+    let inputs = pngs(dir.path(), 12);
     let mut whole = crate::util::tm_bare(dir.path());
     whole
         .args(&inputs)
@@ -432,16 +431,10 @@ fn shard_manifests_merge_into_the_manifest_of_one_run() {
         run_ok(shard);
         parts.push(manifest);
     }
-    let merged = crate::util::tm_bare(dir.path())
-        .args(["report", "manifests", "-o", "all.jsonl"])
-        .args(&parts)
-        .output()
-        .unwrap();
-    assert_eq!(
-        merged.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&merged.stderr)
+    crate::util::succeeds(
+        crate::util::tm_bare(dir.path())
+            .args(["report", "manifests", "-o", "all.jsonl"])
+            .args(&parts),
     );
     let sorted = |name: &str| {
         let text = std::fs::read_to_string(dir.path().join(name)).unwrap();

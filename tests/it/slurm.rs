@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::util::{files, run_json, tm_bare};
+use crate::util::{files, run_json, succeeds, tm_bare};
 
 /// The cluster of scripts/slurm-local.sh in `dir`, stopped (its daemons, by pid) when dropped.
 struct Cluster {
@@ -135,13 +135,7 @@ fn the_slurm_job_array_recipe_on_a_real_cluster_equals_one_run() {
     for k in 0..4 {
         merge.arg(shared.join(format!("reports/{k}.json")));
     }
-    let merged = merge.output().unwrap();
-    assert_eq!(
-        merged.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&merged.stderr)
-    );
+    let merged = succeeds(&mut merge);
     let merged: serde_json::Value = serde_json::from_slice(&merged.stdout).unwrap();
     assert_eq!(merged["shards"]["count"], 4, "{merged}");
     assert_eq!(

@@ -79,6 +79,19 @@ pub fn run_json(mut cmd: Command) -> Run {
     }
 }
 
+/// Runs `cmd` as it is (a subcommand, or output not JSON), asserts it exited 0 (showing its
+/// stderr if not), and returns its output.
+pub fn succeeds(cmd: &mut Command) -> Output {
+    let out = cmd.output().expect("binary runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 /// Runs with `--json -q`, asserts the run succeeded (status 0, saying why not), and returns
 /// the report.
 pub fn run_ok(cmd: Command) -> Run {
