@@ -24,8 +24,9 @@ use crate::sidecar::{self, Entry, Found, Sidecar};
 pub enum Status {
     /// Every thumbnail is made and current.
     Done,
-    /// A local file, read where it is.
-    Local(PathBuf),
+    /// A local file, read where it is, with its identity when planning could take it (so
+    /// `--checksum` reads a file to hash it once, not again in phase two).
+    Local(PathBuf, Option<Source>),
     /// A URL's copy in the incoming folder, used without asking its server.
     Downloaded(PathBuf),
     /// A URL to fetch first: conditionally when the task carries a validator.
@@ -262,10 +263,10 @@ pub fn status(job: &Job, config: &Config) -> Decision {
     };
     match (&job.origin, &job.incoming_name) {
         (Origin::File(path), _) => match Source::of_file(path, config.checksum) {
-            Ok(source) => decide(&source, Status::Local(path.clone())),
+            Ok(source) => decide(&source, Status::Local(path.clone(), Some(source.clone()))),
             // Unreadable: phase two says why, in the words of the read that fails.
             Err(_) => Decision {
-                status: Status::Local(path.clone()),
+                status: Status::Local(path.clone(), None),
                 why: NEW.to_string(),
             },
         },

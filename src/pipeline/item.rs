@@ -74,11 +74,13 @@ pub(super) fn thumbnails_for(
         let e = crate::decode::DecodeError::Read(e);
         (Failure::new(input, Stage::Input, &e), None)
     };
-    // What the bytes are: a local file by its stat (or content), a download by what its server
-    // said of it, else by its content.
+    // What the bytes are: a local file by its stat (or content), as planning found it, a
+    // download by what its server said of it, else by its content.
     let source = match (&item.job.origin, &item.source) {
-        (Origin::File(path), _) => Source::of_file(path, config.checksum).map_err(read_failure)?,
-        (Origin::Url(_), Some(source)) => source.clone(),
+        (_, Some(source)) => source.clone(),
+        (Origin::File(path), None) => {
+            Source::of_file(path, config.checksum).map_err(read_failure)?
+        }
         (Origin::Url(_), None) => Source::Content(content_hash(&item.path).map_err(read_failure)?),
     };
     let found = sidecar::read(&config.out_dir, stem);

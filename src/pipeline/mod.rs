@@ -156,11 +156,11 @@ fn prepare(config: &Config, progress: &dyn Progress) -> Result<(Names, Work), Ru
                         holds_permit: false,
                     })
                 }
-                Status::Local(path) => work.ready.push(&Queued {
+                Status::Local(path, source) => work.ready.push(&Queued {
                     order,
                     path,
                     job,
-                    source: None,
+                    source,
                     holds_permit: false,
                 }),
             };

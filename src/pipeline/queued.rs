@@ -18,8 +18,10 @@ pub(crate) struct Queued {
     pub order: u64,
     pub job: Job,
     pub path: PathBuf,
-    /// A URL's identity (`recipe::Source`): before the download the validator to send, after it
-    /// what the server said of the bytes that landed.
+    /// The bytes' identity (`recipe::Source`): for a URL, before the download the validator to
+    /// send, after it what the server said of the bytes that landed; for a local file, what
+    /// planning found (its stat, or its hash with `--checksum`), so phase two need not hash
+    /// it again.
     pub source: Option<Source>,
     /// Fetched by this run and holding one of `--discard-downloads`' permits until deleted.
     /// Only set on the way from phase one to phase two with `--overlap`; never spilled.
