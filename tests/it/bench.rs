@@ -64,7 +64,7 @@ fn bench_sweeps_both_phases_and_writes_every_export() {
 #[cfg(feature = "plot-png")]
 fn bench_draws_png_charts_with_the_feature() {
     let dir = tempfile::tempdir().unwrap();
-    let out = succeeds(
+    succeeds(
         tm_bare(dir.path())
             .args([
                 "bench",
