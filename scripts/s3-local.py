@@ -7,11 +7,14 @@
     python3 scripts/s3-local.py put photos 2024/a.jpg=photo.jpg
     python3 scripts/s3-local.py fill photos d/ 2100 photo.jpg
     python3 scripts/s3-local.py get reports run.json run.json     # prints its Content-Type
+    python3 scripts/s3-local.py dump thumbs site/ landed/         # every object, with its type
+    python3 scripts/s3-local.py delete thumbs site/a_200.jpg
     thumbnail-maker s3://photos/
 
 `setup` makes the three requests moto lets through unauthenticated when started with
 INITIAL_NO_AUTH_ACTION_COUNT=3 (an IAM user, its access key, a policy allowing everything but
-s3:GetObject on keys under `denied/`); every later request is checked. Stop the server by the
+s3:GetObject on keys under `denied/` and s3:PutObject in the bucket `locked`); every later
+request is checked. Stop the server by the
 pid you started it with.
 """
 import json
@@ -41,6 +44,7 @@ def setup(endpoint):
         "Statement": [
             {"Effect": "Allow", "Action": "*", "Resource": "*"},
             {"Effect": "Deny", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::*/denied/*"},
+            {"Effect": "Deny", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::locked/*"},
         ],
     }
     iam.put_user_policy(UserName="thumbs", PolicyName="thumbs", PolicyDocument=json.dumps(policy))
@@ -78,6 +82,27 @@ def get(name, key, path):
     print(answer["ContentType"])
 
 
+def dump(name, prefix, folder):
+    """Writes every object under PREFIX to FOLDER/<key without the prefix> and prints a line
+    per object: its key without the prefix, its size and its Content-Type."""
+    s3 = client("s3")
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=name, Prefix=prefix)
+    for page in pages:
+        for entry in page.get("Contents", []):
+            rest = entry["Key"][len(prefix):]
+            answer = s3.get_object(Bucket=name, Key=entry["Key"])
+            path = os.path.join(folder, rest)
+            os.makedirs(os.path.dirname(path) or folder, exist_ok=True)
+            open(path, "wb").write(answer["Body"].read())
+            print(f"{rest}\t{entry['Size']}\t{answer['ContentType']}")
+
+
+def delete(name, keys):
+    s3 = client("s3")
+    for key in keys:
+        s3.delete_object(Bucket=name, Key=key)
+
+
 if __name__ == "__main__":
     command, args = sys.argv[1], sys.argv[2:]
     if command == "setup":
@@ -88,5 +113,9 @@ if __name__ == "__main__":
         fill(args[0], args[1], int(args[2]), args[3])
     elif command == "get":
         get(args[0], args[1], args[2])
+    elif command == "dump":
+        dump(args[0], args[1], args[2])
+    elif command == "delete":
+        delete(args[0], args[1:])
     else:
-        sys.exit(f"unknown command {command}: setup, put, fill or get")
+        sys.exit(f"unknown command {command}: setup, put, fill, get, dump or delete")

@@ -207,7 +207,7 @@ pub struct DemoArgs {
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Folder for thumbnails
+    /// Folder for thumbnails, or s3://bucket/prefix/ to put them in a bucket
     #[arg(help_heading = "Output", short = 'o', long, value_name = "DIR", value_hint = ValueHint::DirPath, default_value = config::DEFAULT_OUT_DIR)]
     pub out_dir: PathBuf,
     /// Folder for downloaded originals

@@ -46,8 +46,11 @@ pub struct Config {
     pub inputs: InputSource,
     /// Do only this shard's share of the inputs.
     pub shard: Option<Shard>,
+    /// The thumbnails' folder; with `upload`, the local folder of the run's work queues.
     pub out_dir: PathBuf,
     pub incoming_dir: PathBuf,
+    /// Thumbnails go to this S3 prefix instead of `out_dir` (`-o s3://bucket/prefix/`).
+    pub upload: Option<Arc<crate::upload::Upload>>,
     /// Sizes, format, quality, colour and decoding limits of the thumbnails.
     pub spec: ThumbnailSpec,
     /// How thumbnail files are named.
@@ -84,6 +87,7 @@ impl Config {
             shard: None,
             out_dir: PathBuf::from(DEFAULT_OUT_DIR),
             incoming_dir: PathBuf::from(DEFAULT_INCOMING_DIR),
+            upload: None,
             spec: ThumbnailSpec::default(),
             names: NameTemplate::default(),
             download_threads: usize::from(DEFAULT_DOWNLOAD_THREADS),

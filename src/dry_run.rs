@@ -50,6 +50,13 @@ pub fn dry_run(config: &Config, json: bool, out: &mut dyn std::io::Write) -> io:
     if json {
         write_error = write!(out, "{{\"items\": [").err();
     }
+    if let Some(upload) = &config.upload {
+        upload.list(&config.net).map_err(io::Error::other)?;
+    }
+    let thumbnail_dir = config.upload.as_ref().map_or_else(
+        || config.out_dir.clone(),
+        |upload| std::path::PathBuf::from(upload.address()),
+    );
     let reach = Reach::with_s3(Fence::new(&config.out_dir), &config.net);
     // A list long enough to be sorted on disk is sorted in the output folder if it exists;
     // a dry run creates nothing, so otherwise in the system's temporary folder.
@@ -72,7 +79,7 @@ pub fn dry_run(config: &Config, json: bool, out: &mut dyn std::io::Write) -> io:
                     .as_ref()
                     .map(|n| config.incoming_dir.join(n).display().to_string());
                 let thumbs = config.names.patterns(
-                    &config.out_dir,
+                    &thumbnail_dir,
                     &job.stem,
                     &config.spec.sizes,
                     config.spec.format,

@@ -42,6 +42,7 @@ pub mod spill;
 pub mod status;
 pub mod thumbnail;
 pub mod tidy;
+pub mod upload;
 pub mod url;
 pub mod utc;
 

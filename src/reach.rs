@@ -142,7 +142,11 @@ impl Iterator for Listing<'_> {
             {
                 Ok((keys, next)) => {
                     self.keys += keys.len();
-                    self.page = keys.into_iter();
+                    self.page = keys
+                        .into_iter()
+                        .map(|listed| listed.key)
+                        .collect::<Vec<_>>()
+                        .into_iter();
                     self.next = next.map(Some);
                 }
                 Err(e) => {

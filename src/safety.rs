@@ -110,6 +110,9 @@ pub struct SideFile<'a> {
 /// What a run writes and reads, for [`check_run`].
 pub struct RunPaths<'a> {
     pub out_dir: &'a Path,
+    /// The thumbnails go to object storage: `out_dir` only holds the run's work queues, in the
+    /// incoming folder's hidden folder, and is not checked against it.
+    pub remote_out: bool,
     pub incoming_dir: &'a Path,
     /// Inputs given on the command line (URLs are passed over).
     pub args: &'a [String],
@@ -136,7 +139,7 @@ pub fn check_run(paths: &RunPaths) -> Result<(), String> {
             }
         }
     }
-    if within(&out, &incoming) || within(&incoming, &out) {
+    if !paths.remote_out && (within(&out, &incoming) || within(&incoming, &out)) {
         return Err(format!(
             "--incoming {} and --out-dir {} must be separate folders, neither inside the other: downloads and thumbnails would overwrite each other",
             paths.incoming_dir.display(),
@@ -273,6 +276,7 @@ mod tests {
         let _ = dir;
         RunPaths {
             out_dir: out,
+            remote_out: false,
             incoming_dir: incoming,
             args,
             list: None,

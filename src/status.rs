@@ -18,6 +18,7 @@ use crate::plan::Job;
 use crate::recipe::{self, Parts, Source};
 use crate::resize::Size;
 use crate::sidecar::{self, Entry, Found, Sidecar};
+use crate::upload::Upload;
 
 /// What a job needs now.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -232,6 +233,90 @@ pub fn verdict(config: &Config, source: &Source, found: &Found) -> Verdict {
     verdict
 }
 
+/// What is known of an input's earlier thumbnails: its record in the output folder, or nothing
+/// with `-o s3://` (whose records are judged by their names, see [`verdict_of`]).
+pub fn found(config: &Config, stem: &str) -> Found {
+    match &config.upload {
+        Some(_) => Found::Absent,
+        None => sidecar::read(&config.out_dir, stem),
+    }
+}
+
+/// What is stale of `stem`'s thumbnails made from `source`: against its record, or against the
+/// listing of the output prefix.
+pub fn verdict_of(config: &Config, source: &Source, stem: &str, found: &Found) -> Verdict {
+    match &config.upload {
+        Some(upload) => upload_verdict(config, upload, source, stem),
+        None => verdict(config, source, found),
+    }
+}
+
+/// The digest an uploaded record's name carries (`upload.rs`): every thumbnail's name (when
+/// a name can be known before decoding) and recipe key for `format`, and the placeholders'.
+pub fn upload_digest(config: &Config, source: &Source, stem: &str, format: OutputFormat) -> String {
+    let mut parts: Parts = config
+        .spec
+        .sizes
+        .iter()
+        .map(|&size| {
+            let name = config.names.predicted_name(stem, size, format);
+            let key = recipe::key(&parts_for(config, size, format, source));
+            (
+                size.to_string(),
+                format!("{} {key}", name.unwrap_or_default()),
+            )
+        })
+        .collect();
+    let placeholder = placeholder_key(config, source);
+    parts.push((
+        "placeholder".into(),
+        format!("{placeholder} {}", config.blurhash),
+    ));
+    recipe::key(&parts)
+}
+
+/// With `-o s3://`: done when the listing holds a record of `stem` with the digest this run
+/// computes for its format, and every thumbnail it names with bytes; else everything is made
+/// again (a bucket's record is not read, so what changed is not known to the size).
+fn upload_verdict(config: &Config, upload: &Upload, source: &Source, stem: &str) -> Verdict {
+    let index = upload.index();
+    let records = index.records(stem);
+    // The records whose digest this run computes, and whether their files are all listed.
+    let vouched: Vec<bool> = records
+        .iter()
+        .filter_map(|record| {
+            let format = OutputFormat::from_extension(&record.extension)?;
+            (config.spec.format.is_none_or(|f| f == format)
+                && upload_digest(config, source, stem, format) == record.digest)
+                .then(|| {
+                    config.spec.sizes.iter().all(|&size| {
+                        config
+                            .names
+                            .predicted_name(stem, size, format)
+                            .is_none_or(|name| index.bytes(&name).is_some_and(|b| b > 0))
+                    })
+                })
+        })
+        .collect();
+    if !config.force && vouched.contains(&true) {
+        return Verdict::default();
+    }
+    let why = if config.force {
+        FORCED
+    } else if records.is_empty() {
+        NEW
+    } else if vouched.is_empty() {
+        "source or options"
+    } else {
+        "file changed or removed"
+    };
+    Verdict {
+        stale: config.spec.sizes.clone(),
+        placeholder: true,
+        why: vec![why.to_string()],
+    }
+}
+
 /// The source each of a record's entries was made from, if they agree: what a URL is
 /// revalidated against when its download is gone.
 fn recorded_source(record: &Sidecar) -> Option<Source> {
@@ -248,7 +333,7 @@ fn recorded_source(record: &Sidecar) -> Option<Source> {
 
 pub fn status(job: &Job, config: &Config) -> Decision {
     let decide = |source: &Source, ready: Status| {
-        let verdict = verdict(config, source, &sidecar::read(&config.out_dir, &job.stem));
+        let verdict = verdict_of(config, source, &job.stem, &found(config, &job.stem));
         if verdict.is_done() {
             Decision {
                 status: Status::Done,
@@ -299,11 +384,9 @@ pub fn status(job: &Job, config: &Config) -> Decision {
                 // sends it, compared by content after the download when it gives no validator.
                 // (The copy is not read here: what a dry run says comes from the record.)
                 let validator = kept.filter(|s| s.validator().is_some());
-                let judged = validator.clone().or_else(|| {
-                    sidecar::read(&config.out_dir, &job.stem)
-                        .record()
-                        .and_then(recorded_source)
-                });
+                let judged = validator
+                    .clone()
+                    .or_else(|| found(config, &job.stem).record().and_then(recorded_source));
                 let why = match judged {
                     Some(source) => {
                         let decided = decide(&source, Status::Downloaded(dest.clone()));
@@ -319,7 +402,7 @@ pub fn status(job: &Job, config: &Config) -> Decision {
             }
             // No copy kept: when every thumbnail is current for the source they were made
             // from, a conditional request with that source's validator may save the download.
-            let found = sidecar::read(&config.out_dir, &job.stem);
+            let found = found(config, &job.stem);
             let recorded = found.record().and_then(recorded_source);
             match recorded.clone().filter(|s| s.validator().is_some()) {
                 Some(source) if verdict(config, &source, &found).is_done() => {

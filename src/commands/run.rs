@@ -73,8 +73,10 @@ pub fn run(run: &RunArgs, what: Inputs, env: &Env) -> Result<Outcome, CliError> 
         });
     }
     // Before anything is created or truncated: a log file that is an input would be emptied.
+    let out_dir = local_out_dir(run);
     safety::check_run(&RunPaths {
-        out_dir: &run.out_dir,
+        out_dir: &out_dir,
+        remote_out: out_dir != run.out_dir,
         incoming_dir: &run.incoming,
         args,
         list: list_arg.filter(|p| p.as_os_str() != "-"),
@@ -90,6 +92,12 @@ pub fn run(run: &RunArgs, what: Inputs, env: &Env) -> Result<Outcome, CliError> 
         .map_err(CliError::Usage)?;
     config.cancel = Arc::clone(&env.cancel);
     config.net.s3 = env.s3.clone();
+    if let Some(upload) = &config.upload {
+        // Once, before anything is planned: what is there decides what is left to do.
+        upload
+            .list(&config.net)
+            .map_err(|e| CliError::Fatal(anyhow::Error::new(e)))?;
+    }
     if run.dry_run {
         let plan =
             crate::dry_run::dry_run(&config, run.json, &mut io::stdout().lock()).map_err(|e| {
@@ -288,7 +296,22 @@ pub fn config_from(
     }
     let mut config = Config::new(inputs, cores);
     config.shard = run.shard;
-    config.out_dir = run.out_dir.clone();
+    config.out_dir = local_out_dir(run);
+    if let Some(address) = run.out_dir.to_str().filter(|o| crate::s3::is_s3(o)) {
+        let upload =
+            crate::upload::Upload::parse(address).map_err(|e| format!("-o {address}: {e}"))?;
+        for (given, option) in [
+            (run.prune, "--prune"),
+            (run.manifest.is_some(), "--manifest"),
+        ] {
+            if given {
+                return Err(format!(
+                    "{option} works on a local output folder, not yet on -o s3://"
+                ));
+            }
+        }
+        config.upload = Some(Arc::new(upload));
+    }
     config.incoming_dir = run.incoming.clone();
     config.names = run.name_template.clone();
     config.spec.sizes = run.sizes.0.clone();
@@ -340,6 +363,18 @@ fn print_report(report: &Report, json: bool, quiet: bool) {
         }
     } else if !quiet {
         let _ = write!(io::stdout().lock(), "{report}");
+    }
+}
+
+/// The local folder of the run's output: `-o` itself, or with `-o s3://...` a folder in the
+/// incoming folder for the run's work queues (nothing else is written there).
+fn local_out_dir(run: &RunArgs) -> std::path::PathBuf {
+    match run.out_dir.to_str() {
+        Some(o) if crate::s3::is_s3(o) => run
+            .incoming
+            .join(crate::sidecar::SIDECAR_DIR)
+            .join("s3-out"),
+        _ => run.out_dir.clone(),
     }
 }
 

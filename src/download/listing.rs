@@ -1,17 +1,18 @@
-//! S3 listings, fetched by phase one's client while planning (`reach.rs` asks), and the one
-//! upload the tool makes so far: `--report s3://...`.
+//! S3 listings, fetched by phase one's client while planning (`reach.rs` asks, and `upload.rs`
+//! for an output prefix), and the writes: thumbnails and their records under `-o s3://...`,
+//! and `--report s3://...`.
 
 use super::{status_error, DownloadError, Fetcher};
 use crate::s3;
 
 impl Fetcher {
-    /// One page of an S3 listing: its keys and the next page's token.
+    /// One page of an S3 listing: its objects and the next page's token.
     pub fn list_page(
         &self,
         bucket: &str,
         prefix: &str,
         token: Option<&str>,
-    ) -> Result<(Vec<String>, Option<String>), DownloadError> {
+    ) -> Result<(Vec<s3::Listed>, Option<String>), DownloadError> {
         let what = format!("s3://{bucket}/{prefix}");
         let body = self.retrying(&what, &|_, _| {}, || {
             let signed = self.s3.list(bucket, prefix, token)?;
@@ -61,6 +62,25 @@ impl Fetcher {
             let mut response = request.send(body).map_err(DownloadError::Transport)?;
             let status = response.status().as_u16();
             if !(200..300).contains(&status) {
+                return Err(status_error(&mut response));
+            }
+            Ok(())
+        })
+    }
+
+    /// Removes `s3://bucket/key`, retrying transient failures; a key already gone is no error
+    /// (S3 answers 204 either way).
+    pub fn delete_object(&self, bucket: &str, key: &str) -> Result<(), DownloadError> {
+        let what = format!("s3://{bucket}/{key}");
+        self.retrying(&what, &|_, _| {}, || {
+            let signed = self.s3.delete(bucket, key)?;
+            let mut request = self.agent.delete(&signed.url);
+            for (name, value) in &signed.headers {
+                request = request.header(name, value);
+            }
+            let mut response = request.call().map_err(DownloadError::Transport)?;
+            let status = response.status().as_u16();
+            if !(200..300).contains(&status) && status != 404 {
                 return Err(status_error(&mut response));
             }
             Ok(())

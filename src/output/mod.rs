@@ -55,6 +55,28 @@ impl OutputFormat {
         self != OutputFormat::Avif
     }
 
+    /// The media type an upload is labelled with.
+    pub fn mime(self) -> &'static str {
+        match self {
+            OutputFormat::Jpeg => "image/jpeg",
+            OutputFormat::Png => "image/png",
+            OutputFormat::WebP => "image/webp",
+            OutputFormat::Avif => "image/avif",
+        }
+    }
+
+    /// The format a file extension of ours names.
+    pub fn from_extension(extension: &str) -> Option<Self> {
+        [
+            OutputFormat::Jpeg,
+            OutputFormat::Png,
+            OutputFormat::WebP,
+            OutputFormat::Avif,
+        ]
+        .into_iter()
+        .find(|f| f.extension() == extension)
+    }
+
     pub fn extension(self) -> &'static str {
         match self {
             OutputFormat::Jpeg => "jpg",

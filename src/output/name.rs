@@ -122,6 +122,19 @@ impl NameTemplate {
         .expect("dimensions are given")
     }
 
+    /// The thumbnail's name without decoding: `None` if the name needs its dimensions.
+    pub fn predicted_name(&self, stem: &str, size: Size, format: OutputFormat) -> Option<String> {
+        self.render(
+            &NameFields {
+                stem,
+                size,
+                dimensions: None,
+                ext: format.extension(),
+            },
+            None,
+        )
+    }
+
     /// Where the thumbnail would be without decoding: `None` if the name needs its dimensions.
     pub fn predicted(
         &self,

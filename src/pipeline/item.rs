@@ -15,6 +15,7 @@ use crate::resize::Thumbnailer;
 use crate::sidecar::{self, Entry, Found, Placeholder, Sidecar, SIDECAR_VERSION};
 use crate::status;
 use crate::thumbnail::{make_some_thumbnails_from_file, Thumbnail, Wanted};
+use crate::upload;
 
 /// Write failures in a row with the same cause after which phase two stops: a read-only or
 /// full output folder fails every image alike, and decoding 10,000 images to print 10,000 equal
@@ -83,8 +84,8 @@ pub(super) fn thumbnails_for(
         }
         (Origin::Url(_), None) => Source::Content(content_hash(&item.path).map_err(read_failure)?),
     };
-    let found = sidecar::read(&config.out_dir, stem);
-    let verdict = status::verdict(config, &source, &found);
+    let found = status::found(config, stem);
+    let verdict = status::verdict_of(config, &source, stem, &found);
     if verdict.is_done() {
         return Ok(Done {
             skipped: true,
@@ -104,11 +105,16 @@ pub(super) fn thumbnails_for(
         .map_err(|e| (Failure::new(input, e.stage(), &e), None))?;
     warnings.extend(made.warnings);
     let mut written: Vec<(String, &Thumbnail)> = Vec::with_capacity(made.thumbnails.len());
+    // Uploads are not undone: until the input's new record is written, none claims them.
     let undo = |written: &[(String, &Thumbnail)]| {
-        for (name, _) in written {
+        for (name, _) in written.iter().filter(|_| config.upload.is_none()) {
             let _ = fs::remove_file(config.out_dir.join(name));
         }
     };
+    let upload_failure = |e: upload::UploadError| (Failure::new(input, Stage::Write, &e), None);
+    if let Some(upload) = &config.upload {
+        upload.forget(stem).map_err(upload_failure)?;
+    }
     let write_failure = |e: OutputError| {
         let kind = match &e {
             OutputError::Io { source, .. } => Some(source.kind()),
@@ -135,14 +141,32 @@ pub(super) fn thumbnails_for(
             undo(&written);
             return Err((Failure::new(input, Stage::Write, &clash), None));
         }
-        if let Err(e) = output::write_atomic(&config.out_dir, &name, &thumb.bytes) {
+        if let Some(upload) = &config.upload {
+            upload
+                .put(&name, &thumb.bytes, thumb.format.mime())
+                .map_err(upload_failure)?;
+        } else if let Err(e) = output::write_atomic(&config.out_dir, &name, &thumb.bytes) {
             undo(&written);
             return Err(write_failure(e));
         }
         written.push((name, thumb));
     }
     let record = updated_record(config, item, &source, found, &written, made.pixels.as_ref());
-    if let Err(e) = sidecar::write(&config.out_dir, stem, &record) {
+    if let (Some(upload), Some(format)) =
+        (&config.upload, made.thumbnails.first().map(|t| t.format))
+    {
+        let name = upload::record_name(
+            stem,
+            &upload::RecordName {
+                extension: format.extension().to_string(),
+                digest: status::upload_digest(config, &source, stem, format),
+            },
+        );
+        let json = serde_json::to_vec_pretty(&record).expect("a record always serialises");
+        upload
+            .put(&name, &json, "application/json")
+            .map_err(upload_failure)?;
+    } else if let Err(e) = sidecar::write(&config.out_dir, stem, &record) {
         undo(&written);
         return Err(write_failure(e));
     }

@@ -52,6 +52,8 @@ pub enum RunError {
     Spill(#[source] std::io::Error),
     #[error("cannot write the manifest {}", .0.display())]
     Manifest(std::path::PathBuf, #[source] std::io::Error),
+    #[error(transparent)]
+    Upload(crate::upload::UploadError),
     #[error("--prune could not finish in {}", .0.display())]
     Prune(std::path::PathBuf, #[source] std::io::Error),
 }
@@ -98,6 +100,9 @@ pub fn run(config: &Config, progress: &dyn Progress) -> Result<Report, RunError>
 /// Plans the inputs, makes the folders, clears what a killed run left, and sets aside what an
 /// earlier run already did.
 fn prepare(config: &Config, progress: &dyn Progress) -> Result<(Names, Work), RunError> {
+    if let Some(upload) = &config.upload {
+        upload.list(&config.net).map_err(RunError::Upload)?;
+    }
     let reach = Reach::with_s3(Fence::new(&config.out_dir), &config.net);
     let names = Names::scan(&config.inputs, &reach, &config.out_dir).map_err(RunError::List)?;
     if names.distinct == 0 && names.failed == 0 {

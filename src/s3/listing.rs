@@ -1,11 +1,19 @@
-//! ListObjectsV2 answers, read for the two things a listing needs: the keys and the next page.
+//! ListObjectsV2 answers, read for what a listing needs: the keys, their sizes and the next page.
 
 use super::S3Error;
 
-/// One page of a ListObjectsV2 answer: its keys, and the token of the next page if there is
-/// one. Only the tags that matter are read (`<Contents><Key>`, `<NextContinuationToken>` when
-/// `<IsTruncated>` is true), their text unescaped; anything that is not such an answer fails.
-pub fn parse_listing(xml: &str) -> Result<(Vec<String>, Option<String>), S3Error> {
+/// One listed object: its key and its length in bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    pub key: String,
+    pub size: u64,
+}
+
+/// One page of a ListObjectsV2 answer: its objects, and the token of the next page if there is
+/// one. Only the tags that matter are read (`<Contents><Key>` and `<Size>`,
+/// `<NextContinuationToken>` when `<IsTruncated>` is true), their text unescaped; anything that
+/// is not such an answer fails.
+pub fn parse_listing(xml: &str) -> Result<(Vec<Listed>, Option<String>), S3Error> {
     if !xml.contains("<ListBucketResult") {
         let start: String = xml.chars().take(60).collect();
         return Err(S3Error::Listing(format!(
@@ -21,7 +29,11 @@ pub fn parse_listing(xml: &str) -> Result<(Vec<String>, Option<String>), S3Error
             .ok_or_else(|| S3Error::Listing("a <Contents> is not closed".into()))?;
         let key = text_of(&block[..end], "Key")?
             .ok_or_else(|| S3Error::Listing("a <Contents> has no <Key>".into()))?;
-        keys.push(key);
+        // A store that leaves the size out lists it as 0: never taken for a thumbnail made.
+        let size = text_of(&block[..end], "Size")?
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(0);
+        keys.push(Listed { key, size });
         rest = &block[end..];
     }
     let truncated = text_of(xml, "IsTruncated")?.is_some_and(|t| t == "true");
@@ -80,7 +92,7 @@ fn unescape(text: &str) -> Result<String, S3Error> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_listing;
+    use super::{parse_listing, Listed};
 
     #[test]
     fn listings_are_read_unescaped_and_anything_else_refused() {
@@ -89,7 +101,11 @@ mod tests {
 <Contents><Key>a &amp; b/x&#233;.jpg</Key><ETag>&quot;e&quot;</ETag><Size>3</Size></Contents>
 <Contents><Key>c.png</Key></Contents><NextContinuationToken>t+k=</NextContinuationToken></ListBucketResult>"#;
         let (keys, token) = parse_listing(page).unwrap();
-        assert_eq!(keys, ["a & b/x\u{e9}.jpg", "c.png"]);
+        let listed = |key: &str, size| Listed {
+            key: key.to_string(),
+            size,
+        };
+        assert_eq!(keys, [listed("a & b/x\u{e9}.jpg", 3), listed("c.png", 0)]);
         assert_eq!(token.as_deref(), Some("t+k="));
         let last = "<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>";
         assert_eq!(parse_listing(last).unwrap(), (vec![], None));

@@ -16,7 +16,7 @@ use std::time::SystemTime;
 
 mod listing;
 
-pub use listing::parse_listing;
+pub use listing::{parse_listing, Listed};
 
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
@@ -142,6 +142,14 @@ impl S3Options {
         request.path.push('/');
         request.path.push_str(&encode_key(key));
         self.sign("PUT", &request, body_sha256, SystemTime::now())
+    }
+
+    /// A signed DELETE of one object.
+    pub fn delete(&self, bucket: &str, key: &str) -> Result<Signed, S3Error> {
+        let mut request = self.base(bucket)?;
+        request.path.push('/');
+        request.path.push_str(&encode_key(key));
+        self.sign("DELETE", &request, EMPTY_SHA256, SystemTime::now())
     }
 
     /// A signed ListObjectsV2 of one page under `prefix`, after `token`.

@@ -21,4 +21,5 @@ mod slurm;
 mod streaming;
 mod terminal;
 mod tls;
+mod upload;
 mod util;

@@ -87,7 +87,11 @@ impl Moto {
 
     /// The tool, run in `dir` against this server, as its user (or with `secret` instead).
     fn tm(&self, dir: &Path, secret: Option<&str>) -> Command {
-        let mut c = tm(dir);
+        self.with_env(tm(dir), secret)
+    }
+
+    /// `c` with this server's endpoint and user (or with `secret` instead).
+    pub fn with_env(&self, mut c: Command, secret: Option<&str>) -> Command {
         let (key, right) = self
             .key
             .clone()
