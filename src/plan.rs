@@ -13,7 +13,8 @@ use std::path::Path;
 use crate::failure::{Failure, Stage};
 use crate::inputs::{safe_name, Origin};
 use crate::list::{InputSource, Line};
-use crate::reach::{expand, Reach};
+use crate::reach::{expand, Entry, Reach};
+use crate::recipe::Source;
 use crate::shard::{fnv1a, Shard};
 use crate::spill::Sorter;
 
@@ -27,6 +28,9 @@ pub struct Job {
     pub stem: String,
     /// For URLs, the file name the download is saved under in the incoming folder.
     pub incoming_name: Option<String>,
+    /// An S3 object's identity as its listing gave it, for planning only: a queued job has
+    /// been decided and does not keep it.
+    pub listed: Option<Source>,
 }
 
 /// What planning hands on, one at a time.
@@ -67,7 +71,7 @@ impl Names {
                 continue;
             };
             for entry in expand(&line, reach) {
-                let Ok((input, origin)) = entry else {
+                let Ok(Entry { input, origin, .. }) = entry else {
                     failed += 1;
                     continue;
                 };
@@ -148,7 +152,11 @@ impl Names {
                 }
             };
             for entry in expand(&line, reach) {
-                let (input, origin) = match entry {
+                let Entry {
+                    input,
+                    origin,
+                    listed,
+                } = match entry {
                     Ok(entry) => entry,
                     Err(failure) => {
                         if mine(&failure.input) {
@@ -182,6 +190,7 @@ impl Names {
                     origin,
                     stem,
                     incoming_name,
+                    listed,
                 }));
             }
         }

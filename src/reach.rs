@@ -9,6 +9,7 @@ use std::path::Path;
 use crate::download::{Fetcher, NetOptions};
 use crate::failure::{Failure, Stage};
 use crate::inputs::{expand_one, is_image_name, Origin};
+use crate::recipe::Source;
 use crate::s3;
 use crate::safety::Fence;
 
@@ -44,13 +45,29 @@ impl Reach {
     }
 }
 
+/// One input an argument or a list line gave.
+pub struct Entry {
+    pub input: String,
+    pub origin: Origin,
+    /// What the listing said the object is (its ETag): enough to tell, with no request, that
+    /// its thumbnails are current.
+    pub listed: Option<Source>,
+}
+
 /// The entries of one input, as they come: an S3 prefix is listed a page at a time, never held.
-pub type Entries<'a> = Box<dyn Iterator<Item = Result<(String, Origin), Failure>> + 'a>;
+pub type Entries<'a> = Box<dyn Iterator<Item = Result<Entry, Failure>> + 'a>;
 
 /// [`expand_one`], with `s3://` objects and prefixes too.
 pub fn expand<'a>(input: &str, reach: &'a Reach) -> Entries<'a> {
     if !s3::is_s3(input) {
-        return Box::new(expand_one(input, &reach.fence).into_iter());
+        let entries = expand_one(input, &reach.fence).into_iter();
+        return Box::new(entries.map(|entry| {
+            entry.map(|(input, origin)| Entry {
+                input,
+                origin,
+                listed: None,
+            })
+        }));
     }
     let refuse = |why: String| -> Entries<'a> {
         Box::new(std::iter::once(Err(Failure {
@@ -64,10 +81,11 @@ pub fn expand<'a>(input: &str, reach: &'a Reach) -> Entries<'a> {
         Err(e) => return refuse(e.to_string()),
     };
     if !key.is_empty() && !key.ends_with('/') {
-        return Box::new(std::iter::once(Ok((
-            input.to_string(),
-            Origin::Url(input.to_string()),
-        ))));
+        return Box::new(std::iter::once(Ok(Entry {
+            input: input.to_string(),
+            origin: Origin::Url(input.to_string()),
+            listed: None,
+        })));
     }
     let Some(lister) = reach.lister() else {
         return refuse("S3 prefixes cannot be listed here".to_string());
@@ -90,7 +108,7 @@ struct Listing<'a> {
     input: String,
     bucket: String,
     prefix: String,
-    page: std::vec::IntoIter<String>,
+    page: std::vec::IntoIter<s3::Listed>,
     /// The next page to ask for: `Some(None)` the first, `Some(Some(token))` a later one,
     /// `None` when the listing is over.
     next: Option<Option<String>>,
@@ -100,18 +118,22 @@ struct Listing<'a> {
 }
 
 impl Iterator for Listing<'_> {
-    type Item = Result<(String, Origin), Failure>;
+    type Item = Result<Entry, Failure>;
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
-            if let Some(key) = self.page.next() {
+            if let Some(s3::Listed { key, etag, .. }) = self.page.next() {
                 if !is_image_name(Path::new(&key)) {
                     continue;
                 }
                 self.images += 1;
                 let object = format!("s3://{}/{key}", self.bucket);
                 return Some(match s3::check_key(&key) {
-                    Ok(()) => Ok((object.clone(), Origin::Url(object))),
+                    Ok(()) => Ok(Entry {
+                        input: object.clone(),
+                        origin: Origin::Url(object),
+                        listed: etag.map(Source::Etag),
+                    }),
                     Err(e) => Err(Failure {
                         input: object.escape_default().to_string(),
                         stage: Stage::Input,
@@ -142,11 +164,7 @@ impl Iterator for Listing<'_> {
             {
                 Ok((keys, next)) => {
                     self.keys += keys.len();
-                    self.page = keys
-                        .into_iter()
-                        .map(|listed| listed.key)
-                        .collect::<Vec<_>>()
-                        .into_iter();
+                    self.page = keys.into_iter();
                     self.next = next.map(Some);
                 }
                 Err(e) => {

@@ -28,8 +28,9 @@ pub enum Status {
     /// A local file, read where it is, with its identity when planning could take it (so
     /// `--checksum` reads a file to hash it once, not again in phase two).
     Local(PathBuf, Option<Source>),
-    /// A URL's copy in the incoming folder, used without asking its server.
-    Downloaded(PathBuf),
+    /// A URL's copy in the incoming folder, used without asking its server, with its identity
+    /// when known (its validator, kept or listed).
+    Downloaded(PathBuf, Option<Source>),
     /// A URL to fetch first: conditionally when the task carries a validator.
     Fetch(Task),
 }
@@ -370,13 +371,26 @@ pub fn status(job: &Job, config: &Config) -> Decision {
                 return fetch(None, FORCED.to_string());
             }
             let kept = sidecar::incoming_source(&config.incoming_dir, name);
+            if let Some(listed) = &job.listed {
+                // The listing said what the object is: decided without a request, and a copy
+                // that is still that object is used as it is.
+                let ready = if dest.is_file() && kept.as_ref() == Some(listed) {
+                    Status::Downloaded(dest.clone(), Some(listed.clone()))
+                } else {
+                    fetch(None, String::new()).status
+                };
+                return decide(listed, ready);
+            }
             if dest.is_file() {
                 if config.offline {
                     // Trusted as it is: its identity is its server's validator, else its bytes.
                     let source =
                         kept.or_else(|| recipe::content_hash(&dest).ok().map(Source::Content));
                     return match source {
-                        Some(source) => decide(&source, Status::Downloaded(dest.clone())),
+                        Some(source) => decide(
+                            &source,
+                            Status::Downloaded(dest.clone(), Some(source.clone())),
+                        ),
                         None => fetch(None, NEW.to_string()),
                     };
                 }
@@ -389,7 +403,7 @@ pub fn status(job: &Job, config: &Config) -> Decision {
                     .or_else(|| found(config, &job.stem).record().and_then(recorded_source));
                 let why = match judged {
                     Some(source) => {
-                        let decided = decide(&source, Status::Downloaded(dest.clone()));
+                        let decided = decide(&source, Status::Downloaded(dest.clone(), None));
                         if decided.status == Status::Done {
                             CHECK.to_string()
                         } else {

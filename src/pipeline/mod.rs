@@ -151,13 +151,13 @@ fn prepare(config: &Config, progress: &dyn Progress) -> Result<(Names, Work), Ru
                     job,
                     holds_permit: false,
                 }),
-                Status::Downloaded(path) => {
+                Status::Downloaded(path, source) => {
                     work.cached += 1;
                     work.ready.push(&Queued {
                         order,
                         path,
                         job,
-                        source: None,
+                        source,
                         holds_permit: false,
                     })
                 }

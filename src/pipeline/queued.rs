@@ -129,6 +129,7 @@ impl Record for Queued {
                 origin,
                 stem,
                 incoming_name,
+                listed: None,
             },
             path,
         }))
@@ -195,6 +196,7 @@ mod tests {
                 incoming_name: url.then(|| format!("{order}.jpg")),
                 origin,
                 stem: format!("{order}"),
+                listed: None,
             },
             path,
             source: url.then(|| Source::Etag(format!("\"v{order}\""))),

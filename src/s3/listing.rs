@@ -2,15 +2,16 @@
 
 use super::S3Error;
 
-/// One listed object: its key and its length in bytes.
+/// One listed object: its key, its length in bytes, and its ETag as a GET would give it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Listed {
     pub key: String,
     pub size: u64,
+    pub etag: Option<String>,
 }
 
 /// One page of a ListObjectsV2 answer: its objects, and the token of the next page if there is
-/// one. Only the tags that matter are read (`<Contents><Key>` and `<Size>`,
+/// one. Only the tags that matter are read (`<Contents><Key>`, `<Size>` and `<ETag>`,
 /// `<NextContinuationToken>` when `<IsTruncated>` is true), their text unescaped; anything that
 /// is not such an answer fails.
 pub fn parse_listing(xml: &str) -> Result<(Vec<Listed>, Option<String>), S3Error> {
@@ -33,7 +34,8 @@ pub fn parse_listing(xml: &str) -> Result<(Vec<Listed>, Option<String>), S3Error
         let size = text_of(&block[..end], "Size")?
             .and_then(|s| s.trim().parse().ok())
             .unwrap_or(0);
-        keys.push(Listed { key, size });
+        let etag = text_of(&block[..end], "ETag")?.filter(|e| !e.is_empty());
+        keys.push(Listed { key, size, etag });
         rest = &block[end..];
     }
     let truncated = text_of(xml, "IsTruncated")?.is_some_and(|t| t == "true");
@@ -101,11 +103,18 @@ mod tests {
 <Contents><Key>a &amp; b/x&#233;.jpg</Key><ETag>&quot;e&quot;</ETag><Size>3</Size></Contents>
 <Contents><Key>c.png</Key></Contents><NextContinuationToken>t+k=</NextContinuationToken></ListBucketResult>"#;
         let (keys, token) = parse_listing(page).unwrap();
-        let listed = |key: &str, size| Listed {
+        let listed = |key: &str, size, etag: Option<&str>| Listed {
             key: key.to_string(),
             size,
+            etag: etag.map(str::to_string),
         };
-        assert_eq!(keys, [listed("a & b/x\u{e9}.jpg", 3), listed("c.png", 0)]);
+        assert_eq!(
+            keys,
+            [
+                listed("a & b/x\u{e9}.jpg", 3, Some("\"e\"")),
+                listed("c.png", 0, None)
+            ]
+        );
         assert_eq!(token.as_deref(), Some("t+k="));
         let last = "<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>";
         assert_eq!(parse_listing(last).unwrap(), (vec![], None));

@@ -201,6 +201,19 @@ fn objects_and_buckets_are_fetched_signed_and_each_refusal_names_the_object() {
     assert_eq!(again.json["download"]["not_modified"], 2);
     assert_eq!(again.json["resize"]["images"], 0);
 
+    // Under a prefix, the listing gives each object's ETag: no request for them at all (the
+    // refused object is asked for again, and refused again).
+    let listed = run_json({
+        let mut c = moto.tm(dir.path(), None);
+        c.arg("s3://photos/");
+        c
+    });
+    assert_eq!(listed.status, 1, "{}", listed.stderr);
+    assert_eq!(listed.json["download"]["not_modified"], 0);
+    assert_eq!(listed.json["download"]["ok"], 0);
+    assert_eq!(listed.json["resize"]["images"], 0);
+    assert_eq!(listed.json["resize"]["skipped"], 2);
+
     // A wrong secret: refused by the server's signature check, each input named, nothing made.
     let wrong_dir = tempfile::tempdir().unwrap();
     let wrong = run_json({

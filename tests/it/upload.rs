@@ -102,10 +102,13 @@ fn thumbnails_land_labelled_equal_a_local_run_and_a_rerun_redoes_only_what_chang
     let work = dir.path().join("in/.thumbnail-maker/s3-out");
     assert_eq!(std::fs::read_dir(&work).map_or(0, Iterator::count), 0);
 
-    // Unchanged: nothing is made or written again.
+    // Unchanged: nothing is made or written again, and no original is asked for: the input
+    // listing's ETags and the output listing decide everything.
     let again = run_ok(to(&moto, dir.path(), "s3://thumbs/", "in", &[]));
     assert_eq!(again.json["resize"]["thumbnails"], 0);
     assert_eq!(again.json["resize"]["skipped"], 3);
+    assert_eq!(again.json["download"]["ok"], 0);
+    assert_eq!(again.json["download"]["not_modified"], 0);
     assert_eq!(dump(&moto, "thumbs", "", &landed_dir), landed);
 
     // A new JPEG quality redoes the JPEGs, not the PNG; their old records are gone.
@@ -137,6 +140,17 @@ fn thumbnails_land_labelled_equal_a_local_run_and_a_rerun_redoes_only_what_chang
     assert_eq!(mend.json["resize"]["thumbnails"], 3);
     assert_eq!(mend.json["resize"]["skipped"], 2);
     assert_eq!(dump(&moto, "thumbs", "", &landed_dir), after);
+
+    // A new image under an old key has a new ETag: fetched and made again, alone.
+    moto.script(&["put", "photos", &format!("a.jpg={}", src("wine.jpg"))]);
+    let changed = run_ok(to(&moto, dir.path(), "s3://thumbs/", "in", &quality));
+    assert_eq!(changed.json["download"]["ok"], 1);
+    assert_eq!(changed.json["resize"]["thumbnails"], 3);
+    assert_eq!(changed.json["resize"]["skipped"], 2);
+    assert_ne!(
+        size_of(&dump(&moto, "thumbs", "", &landed_dir), "a_200.jpg"),
+        size_of(&after, "a_200.jpg")
+    );
 }
 
 #[test]
@@ -192,7 +206,7 @@ fn a_wrong_secret_or_a_missing_bucket_stops_before_anything_is_planned() {
 }
 
 #[test]
-fn three_shards_from_a_bucket_into_a_prefix_equal_one_local_run() {
+fn four_shards_from_a_bucket_into_a_prefix_equal_one_local_run() {
     // Unauthenticated: moto's signature check fails on a `/` in a listing's prefix.
     let Some(moto) = Moto::start(false) else {
         return;
@@ -212,11 +226,11 @@ fn three_shards_from_a_bucket_into_a_prefix_equal_one_local_run() {
     let single = run_ok(to(&moto, dir.path(), "local", "in-local", &[]));
 
     let mut fetched = 0;
-    for k in 0..3 {
+    for k in 0..4 {
         // Each shard on its own disk, as on its own machine.
         let shard = [
             "--shard".to_string(),
-            format!("{k}/3"),
+            format!("{k}/4"),
             "--report".to_string(),
             format!("r{k}.json"),
         ];
@@ -247,9 +261,9 @@ fn three_shards_from_a_bucket_into_a_prefix_equal_one_local_run() {
         .all(|o| o.0.starts_with("site/") || o.0 == "elsewhere.txt"));
     assert_eq!(all.len(), landed.len() + 1);
 
-    let merged = succeeds(
-        tm_bare(dir.path()).args(["report", "merge", "r0.json", "r1.json", "r2.json", "--json"]),
-    );
+    let merged = succeeds(tm_bare(dir.path()).args([
+        "report", "merge", "r0.json", "r1.json", "r2.json", "r3.json", "--json",
+    ]));
     let merged: serde_json::Value = serde_json::from_slice(&merged.stdout).unwrap();
     assert_eq!(merged["shards"]["missing"], serde_json::json!([]));
     assert_eq!(merged["resize"]["ok"], single.json["resize"]["images"]);
