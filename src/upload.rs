@@ -28,6 +28,16 @@ pub enum UploadError {
     Delete(String, #[source] DownloadError),
 }
 
+/// One input's writes, made by the resize threads and sent by the upload threads, so the
+/// cores never wait on the store's latency.
+pub struct Outgoing {
+    pub stem: String,
+    /// Each thumbnail: its name under the prefix, its bytes, its Content-Type.
+    pub files: Vec<(String, Vec<u8>, &'static str)>,
+    /// The record's name under the prefix, and its JSON.
+    pub record: (String, Vec<u8>),
+}
+
 /// Where thumbnails go in a bucket, and, once listed, what is there.
 pub struct Upload {
     pub bucket: String,
@@ -163,9 +173,20 @@ impl Upload {
         format!("{}{name}", self.prefix)
     }
 
+    /// Writes one input's thumbnails and record, in the order that keeps a crash honest: its
+    /// old records deleted, then its thumbnails put, then its new record.
+    pub fn send(&self, outgoing: &Outgoing) -> Result<(), UploadError> {
+        self.forget(&outgoing.stem)?;
+        for (name, body, content_type) in &outgoing.files {
+            self.put(name, body, content_type)?;
+        }
+        let (name, json) = &outgoing.record;
+        self.put(name, json, "application/json")
+    }
+
     /// Removes every record of `stem` the listing found: from here until its new record is
     /// written, nothing claims the input's thumbnails are current.
-    pub fn forget(&self, stem: &str) -> Result<(), UploadError> {
+    fn forget(&self, stem: &str) -> Result<(), UploadError> {
         let (index, fetcher) = self.listed();
         for record in index.records(stem) {
             let key = self.key(&record_name(stem, record));
@@ -177,7 +198,7 @@ impl Upload {
     }
 
     /// Writes one object under the prefix.
-    pub fn put(&self, name: &str, body: &[u8], content_type: &str) -> Result<(), UploadError> {
+    fn put(&self, name: &str, body: &[u8], content_type: &str) -> Result<(), UploadError> {
         let key = self.key(name);
         let failed = |e| UploadError::Put(format!("s3://{}/{key}", self.bucket), e);
         s3::check_key(name).map_err(|e| failed(e.into()))?;

@@ -105,16 +105,12 @@ pub(super) fn thumbnails_for(
         .map_err(|e| (Failure::new(input, e.stage(), &e), None))?;
     warnings.extend(made.warnings);
     let mut written: Vec<(String, &Thumbnail)> = Vec::with_capacity(made.thumbnails.len());
-    // Uploads are not undone: until the input's new record is written, none claims them.
     let undo = |written: &[(String, &Thumbnail)]| {
         for (name, _) in written.iter().filter(|_| config.upload.is_none()) {
             let _ = fs::remove_file(config.out_dir.join(name));
         }
     };
-    let upload_failure = |e: upload::UploadError| (Failure::new(input, Stage::Write, &e), None);
-    if let Some(upload) = &config.upload {
-        upload.forget(stem).map_err(upload_failure)?;
-    }
+    let mut files = Vec::new();
     let write_failure = |e: OutputError| {
         let kind = match &e {
             OutputError::Io { source, .. } => Some(source.kind()),
@@ -141,10 +137,8 @@ pub(super) fn thumbnails_for(
             undo(&written);
             return Err((Failure::new(input, Stage::Write, &clash), None));
         }
-        if let Some(upload) = &config.upload {
-            upload
-                .put(&name, &thumb.bytes, thumb.format.mime())
-                .map_err(upload_failure)?;
+        if config.upload.is_some() {
+            files.push((name.clone(), thumb.bytes.clone(), thumb.format.mime()));
         } else if let Err(e) = output::write_atomic(&config.out_dir, &name, &thumb.bytes) {
             undo(&written);
             return Err(write_failure(e));
@@ -152,9 +146,8 @@ pub(super) fn thumbnails_for(
         written.push((name, thumb));
     }
     let record = updated_record(config, item, &source, found, &written, made.pixels.as_ref());
-    if let (Some(upload), Some(format)) =
-        (&config.upload, made.thumbnails.first().map(|t| t.format))
-    {
+    let mut outgoing = None;
+    if let (Some(_), Some(format)) = (&config.upload, made.thumbnails.first().map(|t| t.format)) {
         let name = upload::record_name(
             stem,
             &upload::RecordName {
@@ -163,9 +156,11 @@ pub(super) fn thumbnails_for(
             },
         );
         let json = serde_json::to_vec_pretty(&record).expect("a record always serialises");
-        upload
-            .put(&name, &json, "application/json")
-            .map_err(upload_failure)?;
+        outgoing = Some(upload::Outgoing {
+            stem: stem.to_string(),
+            files,
+            record: (name, json),
+        });
     } else if let Err(e) = sidecar::write(&config.out_dir, stem, &record) {
         undo(&written);
         return Err(write_failure(e));
@@ -175,6 +170,7 @@ pub(super) fn thumbnails_for(
         thumbnails: made.thumbnails.len(),
         pixels: made.source_pixels,
         warnings,
+        outgoing,
     })
 }
 

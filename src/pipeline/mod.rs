@@ -68,6 +68,8 @@ pub(crate) struct Done {
     pixels: u64,
     /// Said in the log and the report; the image still counts as done.
     warnings: Vec<String>,
+    /// With `-o s3://`: the writes still to send, by the upload threads.
+    outgoing: Option<crate::upload::Outgoing>,
 }
 
 /// Images waiting between the download workers (or the ready queue) and the resize threads

@@ -5,14 +5,17 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
+use std::sync::{mpsc, Mutex};
+
 use super::item::{thumbnails_for, WriteStreak};
-use super::{Queued, RunError};
+use super::{Done, Queued, RunError};
 use crate::catch;
 use crate::config::{Config, Schedule};
 use crate::failure::{Failure, FailureLog, Stage};
 use crate::progress::{Phase, Progress};
 use crate::report::ResizeReport;
 use crate::resize::Thumbnailer;
+use crate::upload::Upload;
 
 /// Phase two over `items` as they come: on one thread with `--sequential`, else on the rayon
 /// pool, each thread taking the next item as it comes free and reusing its own `Resizer`.
@@ -41,75 +44,99 @@ pub(super) fn resize_items(
     );
     let pixels = AtomicU64::new(0);
     let streak = WriteStreak::default();
-    let process = |thumbnailer: &mut Thumbnailer, item: Queued| {
-        // What was not started is neither done nor failed.
-        if config.cancel.load(Ordering::Relaxed) || streak.stopped().is_some() {
-            done_with(&item);
-            return;
+    // What became of one image, counted once it is all done (with `-o s3://`, once its
+    // writes were sent).
+    let settle = |order: u64, input: &str, result: Result<Done, Failure>| match result {
+        Ok(done) if done.skipped => {
+            skipped.fetch_add(1, Ordering::Relaxed);
+            progress.log(&format!("{input} is unchanged"));
+            progress.item_finished(Phase::Resize, 0);
         }
-        let began = Instant::now();
-        // A panic anywhere in one image's work is a bug, but it must cost only that image.
-        let result =
-            catch::caught(|| thumbnails_for(&item, config, thumbnailer)).unwrap_or_else(|_| {
-                Err((
-                    Failure {
-                        input: item.job.input.clone(),
-                        stage: Stage::Resize,
-                        error: "internal error (a bug in thumbnail-maker; please report it)".into(),
-                    },
-                    None,
-                ))
-            });
-        streak.count(&result, &config.out_dir);
-        done_with(&item);
-        busy.fetch_add(began.elapsed().as_nanos() as u64, Ordering::Relaxed);
-        match result {
-            Ok(done) if done.skipped => {
-                skipped.fetch_add(1, Ordering::Relaxed);
-                progress.log(&format!("{} is unchanged", item.job.input));
-                progress.item_finished(Phase::Resize, 0);
+        Ok(done) => {
+            images.fetch_add(1, Ordering::Relaxed);
+            thumbnails.fetch_add(done.thumbnails, Ordering::Relaxed);
+            pixels.fetch_add(done.pixels, Ordering::Relaxed);
+            progress.log(&format!("resized {input} ({} thumbnails)", done.thumbnails));
+            for warning in done.warnings {
+                let warning = Failure {
+                    input: input.to_string(),
+                    stage: Stage::Decode,
+                    error: warning,
+                };
+                progress.item_warned(Phase::Resize, &warning);
+                warnings.push(order, warning);
             }
-            Ok(done) => {
-                images.fetch_add(1, Ordering::Relaxed);
-                thumbnails.fetch_add(done.thumbnails, Ordering::Relaxed);
-                pixels.fetch_add(done.pixels, Ordering::Relaxed);
-                progress.log(&format!(
-                    "resized {} ({} thumbnails)",
-                    item.job.input, done.thumbnails
-                ));
-                for warning in done.warnings {
-                    let warning = Failure {
-                        input: item.job.input.clone(),
-                        stage: Stage::Decode,
-                        error: warning,
-                    };
-                    progress.item_warned(Phase::Resize, &warning);
-                    warnings.push(item.order, warning);
-                }
-                progress.item_finished(Phase::Resize, 0);
-            }
-            Err((failure, _)) => {
-                failed.fetch_add(1, Ordering::Relaxed);
-                progress.item_failed(Phase::Resize, &failure);
-                log.push(item.order, failure);
-            }
+            progress.item_finished(Phase::Resize, 0);
+        }
+        Err(failure) => {
+            failed.fetch_add(1, Ordering::Relaxed);
+            progress.item_failed(Phase::Resize, &failure);
+            log.push(order, failure);
         }
     };
-    if config.schedule == Schedule::Sequential {
-        let mut thumbnailer = Thumbnailer::new(config.spec.linear);
-        items.for_each(|item| process(&mut thumbnailer, item));
-    } else {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .thread_name(|i| format!("resize-{i}"))
-            .build()
-            .map_err(|e| RunError::Pool(threads, e))?;
-        pool.install(|| {
-            items
-                .par_bridge()
-                .for_each_init(|| Thumbnailer::new(config.spec.linear), process)
-        });
-    }
+    // With `-o s3://`, the writes go to upload threads (as many as download threads) through
+    // a short queue, so the resize threads go on to the next image instead of waiting on the
+    // store's latency, and no more than a few images' thumbnails wait in memory.
+    let (to_upload, uploads) = mpsc::sync_channel::<(u64, String, Done)>(2 * threads);
+    let uploads = Mutex::new(uploads);
+    let send = |upload: &Upload| loop {
+        let next = uploads.lock().expect("upload queue lock").recv();
+        let Ok((order, input, mut done)) = next else {
+            return;
+        };
+        let outgoing = done.outgoing.take().expect("only writes are queued");
+        let result = upload
+            .send(&outgoing)
+            .map(|()| done)
+            .map_err(|e| Failure::new(&input, Stage::Write, &e));
+        settle(order, &input, result);
+    };
+    std::thread::scope(|scope| -> Result<(), RunError> {
+        let uploaders: Vec<_> = match &config.upload {
+            Some(upload) => (0..super::download_threads(config).max(1))
+                .map(|_| scope.spawn(|| send(upload)))
+                .collect(),
+            None => Vec::new(),
+        };
+        let process = |thumbnailer: &mut Thumbnailer, item: Queued| {
+            // What was not started is neither done nor failed.
+            if config.cancel.load(Ordering::Relaxed) || streak.stopped().is_some() {
+                done_with(&item);
+                return;
+            }
+            let began = Instant::now();
+            // A panic anywhere in one image's work is a bug, but it must cost only that image.
+            let result = catch::caught(|| thumbnails_for(&item, config, thumbnailer))
+                .unwrap_or_else(|_| {
+                    Err((
+                        Failure {
+                            input: item.job.input.clone(),
+                            stage: Stage::Resize,
+                            error: "internal error (a bug in thumbnail-maker; please report it)"
+                                .into(),
+                        },
+                        None,
+                    ))
+                });
+            streak.count(&result, &config.out_dir);
+            done_with(&item);
+            busy.fetch_add(began.elapsed().as_nanos() as u64, Ordering::Relaxed);
+            match result {
+                Ok(done) if done.outgoing.is_some() => {
+                    // The upload threads outlive the resize threads: the queue is open.
+                    let _ = to_upload.send((item.order, item.job.input, done));
+                }
+                result => settle(item.order, &item.job.input, result.map_err(|(f, _)| f)),
+            }
+        };
+        let resized = resize_all(items, threads, config, process);
+        // The queue closes; the upload threads send what is left and end.
+        drop(to_upload);
+        for uploader in uploaders {
+            let _ = uploader.join();
+        }
+        resized
+    })?;
     progress.phase_finished(Phase::Resize);
     Ok(ResizeReport {
         seconds: started.elapsed(),
@@ -123,4 +150,30 @@ pub(super) fn resize_items(
         skipped: skipped.into_inner(),
         pruned: 0,
     })
+}
+
+/// Runs `process` over `items`: on this thread with `--sequential`, else on a rayon pool of
+/// `threads`, each thread taking the next item as it comes free and reusing its `Thumbnailer`.
+fn resize_all(
+    items: impl Iterator<Item = Queued> + Send,
+    threads: usize,
+    config: &Config,
+    process: impl Fn(&mut Thumbnailer, Queued) + Sync + Send,
+) -> Result<(), RunError> {
+    if config.schedule == Schedule::Sequential {
+        let mut thumbnailer = Thumbnailer::new(config.spec.linear);
+        items.for_each(|item| process(&mut thumbnailer, item));
+        return Ok(());
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("resize-{i}"))
+        .build()
+        .map_err(|e| RunError::Pool(threads, e))?;
+    pool.install(|| {
+        items
+            .par_bridge()
+            .for_each_init(|| Thumbnailer::new(config.spec.linear), process)
+    });
+    Ok(())
 }
