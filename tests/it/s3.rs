@@ -325,3 +325,52 @@ fn the_report_goes_to_a_bucket() {
         "{stderr}"
     );
 }
+
+#[test]
+fn an_endpoint_that_cuts_drips_or_slows_down_fails_only_its_object_by_name() {
+    use thumbnail_maker::serve::{Fault, Route};
+    let jpeg = sample("wine.jpg");
+    let server = crate::util::serve(
+        vec![
+            (
+                "/photos/cut.jpg",
+                Route::file("cut.jpg", jpeg).with_fault(Fault::CutAt(jpeg.len() / 2)),
+            ),
+            (
+                "/photos/drip.jpg",
+                Route::file("drip.jpg", jpeg).with_fault(Fault::Drip(Duration::from_millis(200))),
+            ),
+            // S3's SlowDown: retried, then fetched.
+            (
+                "/photos/slow.jpg",
+                Route::file("slow.jpg", jpeg).failing_first(1, 503, vec![]),
+            ),
+        ],
+        Duration::ZERO,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = tm(dir.path());
+    cmd.env("AWS_ENDPOINT_URL", server.url(""))
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .args(["--timeout", "2", "--retries", "1"])
+        .args([
+            "s3://photos/cut.jpg",
+            "s3://photos/drip.jpg",
+            "s3://photos/slow.jpg",
+        ]);
+    let run = run_json(cmd);
+    assert_eq!(run.status, 1, "{}", run.stderr);
+    let mut errors = errors(&run.json);
+    errors.sort();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert_eq!(errors[0].0, "s3://photos/cut.jpg");
+    assert_eq!(errors[1].0, "s3://photos/drip.jpg");
+    assert!(errors[1].1.contains("timeout"), "{errors:?}");
+    assert!(errors.iter().all(|(_, e)| !e.contains('\n')), "{errors:?}");
+    assert_eq!(server.hits("/photos/slow.jpg"), 2, "retried once");
+    assert_eq!(
+        names(&dir.path().join("out")),
+        ["slow_200.jpg", "slow_32.jpg", "slow_64.jpg"]
+    );
+}
