@@ -18,7 +18,7 @@ use crate::plan::Job;
 use crate::recipe::{self, Parts, Source};
 use crate::resize::Size;
 use crate::sidecar::{self, Entry, Found, Sidecar};
-use crate::upload::Upload;
+use crate::upload::{Index, Upload};
 
 /// What a job needs now.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,7 +137,13 @@ fn format_of(entry: &Entry) -> Option<OutputFormat> {
 /// Whether `entry` is the current thumbnail of `size` made from `source` (`None`: from the
 /// source it was made from, for the manifest and `--prune`, which judge options only), and its
 /// file is still what was written.
-fn is_current(config: &Config, entry: &Entry, size: Size, source: Option<&Source>) -> bool {
+fn is_current(
+    config: &Config,
+    files: Files,
+    entry: &Entry,
+    size: Size,
+    source: Option<&Source>,
+) -> bool {
     let Some(format) = format_of(entry) else {
         return false;
     };
@@ -151,15 +157,25 @@ fn is_current(config: &Config, entry: &Entry, size: Size, source: Option<&Source
     entry.size == size.to_string()
         && config.spec.format.is_none_or(|f| f == format)
         && recipe::key(&parts_for(config, size, format, &source)) == entry.key
-        && file_intact(&config.out_dir, entry)
+        && file_intact(files, entry)
+}
+
+/// Where an entry's file is looked for: the output folder, or a listing of the output prefix.
+#[derive(Clone, Copy)]
+pub enum Files<'a> {
+    Folder(&'a Path),
+    Listed(&'a Index),
 }
 
 /// The entry's file is where it was written, with the length it was written with. A path that
 /// would leave the output folder is never trusted (a record is only a file someone could edit).
-fn file_intact(out_dir: &Path, entry: &Entry) -> bool {
+fn file_intact(files: Files, entry: &Entry) -> bool {
     safe_relative(&entry.file)
-        && std::fs::metadata(out_dir.join(&entry.file))
-            .is_ok_and(|m| m.is_file() && m.len() == entry.bytes)
+        && match files {
+            Files::Folder(dir) => std::fs::metadata(dir.join(&entry.file))
+                .is_ok_and(|m| m.is_file() && m.len() == entry.bytes),
+            Files::Listed(index) => index.bytes(&entry.file) == Some(entry.bytes),
+        }
 }
 
 /// A path inside the output folder: relative, no `..`, no root or drive.
@@ -172,7 +188,7 @@ pub fn safe_relative(file: &str) -> bool {
 }
 
 /// The record's current entry for each size asked, from the sources they were made from.
-pub fn current_entries<'a>(config: &Config, record: &'a Sidecar) -> Vec<&'a Entry> {
+pub fn current_entries<'a>(config: &Config, files: Files, record: &'a Sidecar) -> Vec<&'a Entry> {
     config
         .spec
         .sizes
@@ -182,7 +198,7 @@ pub fn current_entries<'a>(config: &Config, record: &'a Sidecar) -> Vec<&'a Entr
                 .thumbnails
                 .iter()
                 .rev()
-                .find(|e| is_current(config, e, size, None))
+                .find(|e| is_current(config, files, e, size, None))
         })
         .collect()
 }
@@ -199,10 +215,15 @@ pub fn verdict(config: &Config, source: &Source, found: &Found) -> Verdict {
         }
         let asked = size.to_string();
         let of_size: Vec<&Entry> = entries.iter().filter(|e| e.size == asked).collect();
-        if of_size
-            .iter()
-            .any(|e| is_current(config, e, size, Some(source)))
-        {
+        if of_size.iter().any(|e| {
+            is_current(
+                config,
+                Files::Folder(&config.out_dir),
+                e,
+                size,
+                Some(source),
+            )
+        }) {
             continue;
         }
         verdict.stale.push(size);

@@ -17,7 +17,7 @@ use crate::config::Config;
 use crate::plan::{Names, Planned};
 use crate::reach::Reach;
 use crate::sidecar::{self, Entry};
-use crate::status::{current_entries, safe_relative};
+use crate::status::{current_entries, safe_relative, Files};
 
 /// What `--prune` removed.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -60,7 +60,7 @@ pub fn prune(config: &Config, names: &Names, reach: &Reach) -> io::Result<Pruned
         if !mine.contains(&stem) {
             continue;
         }
-        let current: Vec<Entry> = current_entries(config, &record)
+        let current: Vec<Entry> = current_entries(config, Files::Folder(&config.out_dir), &record)
             .into_iter()
             .cloned()
             .collect();

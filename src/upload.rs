@@ -24,6 +24,8 @@ pub enum UploadError {
     List(String, #[source] DownloadError),
     #[error("cannot write {0}")]
     Put(String, #[source] DownloadError),
+    #[error("cannot read {0}")]
+    Get(String, #[source] DownloadError),
     #[error("cannot remove the outdated record {0}")]
     Delete(String, #[source] DownloadError),
 }
@@ -139,6 +141,17 @@ impl Upload {
             return Ok(());
         }
         let fetcher = Fetcher::new(net);
+        let index = self.index_with(&fetcher)?;
+        let _ = self.listed.set((index, fetcher));
+        Ok(())
+    }
+
+    /// What the prefix holds now (for `--manifest`, after the run's writes).
+    pub fn relist(&self) -> Result<Index, UploadError> {
+        self.index_with(&self.listed().1)
+    }
+
+    fn index_with(&self, fetcher: &Fetcher) -> Result<Index, UploadError> {
         let mut index = Index::default();
         let mut token = None;
         loop {
@@ -152,11 +165,18 @@ impl Upload {
             }
             match next {
                 Some(next) => token = Some(next),
-                None => break,
+                None => return Ok(index),
             }
         }
-        let _ = self.listed.set((index, fetcher));
-        Ok(())
+    }
+
+    /// The text of `stem`'s record named `record`.
+    pub fn record_text(&self, stem: &str, record: &RecordName) -> Result<String, UploadError> {
+        let key = self.key(&record_name(stem, record));
+        self.listed()
+            .1
+            .get_text_object(&self.bucket, &key)
+            .map_err(|e| UploadError::Get(format!("s3://{}/{key}", self.bucket), e))
     }
 
     fn listed(&self) -> &(Index, Fetcher) {

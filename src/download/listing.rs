@@ -21,6 +21,15 @@ impl Fetcher {
         Ok(s3::parse_listing(&body)?)
     }
 
+    /// A small text object (a record), retrying transient failures.
+    pub fn get_text_object(&self, bucket: &str, key: &str) -> Result<String, DownloadError> {
+        let what = format!("s3://{bucket}/{key}");
+        self.retrying(&what, &|_, _| {}, || {
+            let signed = self.s3.get(bucket, key)?;
+            self.get_text(&signed)
+        })
+    }
+
     /// A small text body (a listing page), capped at `max_bytes`.
     fn get_text(&self, signed: &s3::Signed) -> Result<String, DownloadError> {
         let mut request = self.agent.get(&signed.url);

@@ -109,6 +109,33 @@ fn thumbnails_land_labelled_equal_a_local_run_and_a_rerun_redoes_only_what_chang
     assert_eq!(again.json["resize"]["skipped"], 3);
     assert_eq!(again.json["download"]["ok"], 0);
     assert_eq!(again.json["download"]["not_modified"], 0);
+
+    // The manifest lists every thumbnail in the bucket, from the records there.
+    let manifest = ["--manifest", "m.jsonl"];
+    run_ok(to(&moto, dir.path(), "s3://thumbs/", "in", &manifest));
+    let text = std::fs::read_to_string(dir.path().join("m.jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 9, "{text}");
+    for line in &lines {
+        let file = line["file"].as_str().unwrap();
+        let object = landed
+            .iter()
+            .find(|o| o.0 == file)
+            .unwrap_or_else(|| panic!("{file}"));
+        assert_eq!(line["bytes"], object.1, "{file}");
+        let (w, h) = crate::util::dims(&landed_dir.join(file));
+        assert_eq!(
+            (line["width"].as_u64(), line["height"].as_u64()),
+            (Some(w.into()), Some(h.into()))
+        );
+        assert!(
+            line["thumbhash"].as_str().is_some_and(|t| !t.is_empty()),
+            "{line}"
+        );
+    }
     assert_eq!(dump(&moto, "thumbs", "", &landed_dir), landed);
 
     // A new JPEG quality redoes the JPEGs, not the PNG; their old records are gone.
@@ -197,7 +224,7 @@ fn a_wrong_secret_or_a_missing_bucket_stops_before_anything_is_planned() {
             && error.contains("HTTP 403 (AccessDenied)"),
         "{error}"
     );
-    // Options that only work on a local folder say so, as usage errors.
+    // An option that only works on a local folder says so, as a usage error.
     let mut cmd = tm_bare(dir.path());
     cmd.args([&input, "-o", "s3://thumbs/", "--prune"]);
     let run = moto.with_env(cmd, None).output().unwrap();
@@ -223,7 +250,13 @@ fn four_shards_from_a_bucket_into_a_prefix_equal_one_local_run() {
     }
     moto.script(&put.iter().map(String::as_str).collect::<Vec<_>>());
     moto.script(&["put", "thumbs", "elsewhere.txt="]);
-    let single = run_ok(to(&moto, dir.path(), "local", "in-local", &[]));
+    let single = run_ok(to(
+        &moto,
+        dir.path(),
+        "local",
+        "in-local",
+        &["--manifest", "single.jsonl"],
+    ));
 
     let mut fetched = 0;
     for k in 0..4 {
@@ -233,6 +266,8 @@ fn four_shards_from_a_bucket_into_a_prefix_equal_one_local_run() {
             format!("{k}/4"),
             "--report".to_string(),
             format!("r{k}.json"),
+            "--manifest".to_string(),
+            format!("m{k}.jsonl"),
         ];
         let shard: Vec<&str> = shard.iter().map(String::as_str).collect();
         let run = run_ok(to(
@@ -271,4 +306,24 @@ fn four_shards_from_a_bucket_into_a_prefix_equal_one_local_run() {
         merged["resize"]["amount"],
         single.json["resize"]["thumbnails"]
     );
+
+    // The shards' manifests, read from the bucket's records, merge into the local run's.
+    succeeds(tm_bare(dir.path()).args([
+        "report",
+        "manifests",
+        "m0.jsonl",
+        "m1.jsonl",
+        "m2.jsonl",
+        "m3.jsonl",
+        "-o",
+        "merged.jsonl",
+    ]));
+    let sorted = |name: &str| {
+        let text = std::fs::read_to_string(dir.path().join(name)).unwrap();
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        lines.sort();
+        lines
+    };
+    assert_eq!(sorted("merged.jsonl").len(), 3 * SAMPLES.len());
+    assert_eq!(sorted("merged.jsonl"), sorted("single.jsonl"));
 }
