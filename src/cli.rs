@@ -311,8 +311,8 @@ pub struct RunArgs {
     /// Remove the thumbnails this tool wrote that no input of the list produces any more
     ///
     /// Those of inputs no longer listed, and those an option change replaced (another format
-    /// or name). Only files recorded in the output folder's .thumbnail-maker records are
-    /// touched; each removal is logged.
+    /// or name). Only files recorded in the output folder's (or prefix's) .thumbnail-maker
+    /// records are touched; each removal is logged.
     #[arg(help_heading = "Resume and shards", long)]
     pub prune: bool,
     /// Write a manifest of every thumbnail of the run to FILE: JSON Lines, one per thumbnail

@@ -6,7 +6,8 @@
 //!
 //! With `--shard`, the records of every input of the whole list are kept (other shards own
 //! them); a shard tidies the records of its own inputs and removes those of inputs no shard
-//! lists, which every shard agrees on.
+//! lists, which every shard agrees on. Under `-o s3://` the same rules hold, read from a
+//! listing of the prefix and the records in it.
 
 use std::collections::HashSet;
 use std::fs;
@@ -18,6 +19,7 @@ use crate::plan::{Names, Planned};
 use crate::reach::Reach;
 use crate::sidecar::{self, Entry};
 use crate::status::{current_entries, safe_relative, Files};
+use crate::upload::{Upload, UploadError};
 
 /// What `--prune` removed.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -44,6 +46,10 @@ pub fn prune(config: &Config, names: &Names, reach: &Reach) -> io::Result<Pruned
         None => listed.clone(),
     };
     let mut pruned = Pruned::default();
+    if let Some(upload) = &config.upload {
+        prune_bucket(upload, &listed, &mut pruned).map_err(io::Error::other)?;
+        return Ok(pruned);
+    }
     for stem in sidecar::stems(&config.out_dir)? {
         let Some(record) = sidecar::read(&config.out_dir, &stem).record().cloned() else {
             // A record we cannot read names nothing we may remove.
@@ -80,6 +86,25 @@ pub fn prune(config: &Config, names: &Names, reach: &Reach) -> io::Result<Pruned
             .map_err(|e| io::Error::other(e.to_string()))?;
     }
     Ok(pruned)
+}
+
+/// `--prune` under `-o s3://`: the inputs no longer listed lose their thumbnails and records
+/// (from a listing made now). What an option change left behind of a listed input went when
+/// its new record was written (`Upload::send`), so nothing else is left to do.
+fn prune_bucket(
+    upload: &Upload,
+    listed: &HashSet<String>,
+    pruned: &mut Pruned,
+) -> Result<(), UploadError> {
+    let index = upload.relist()?;
+    for (stem, _) in index.all_records() {
+        if listed.contains(stem) {
+            continue;
+        }
+        pruned.files.extend(upload.remove_input(&index, stem)?);
+        pruned.inputs += 1;
+    }
+    Ok(())
 }
 
 /// Removes one recorded thumbnail, if it is still inside the folder and as the tool wrote it.

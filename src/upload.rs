@@ -26,7 +26,7 @@ pub enum UploadError {
     Put(String, #[source] DownloadError),
     #[error("cannot read {0}")]
     Get(String, #[source] DownloadError),
-    #[error("cannot remove the outdated record {0}")]
+    #[error("cannot remove {0}")]
     Delete(String, #[source] DownloadError),
 }
 
@@ -79,6 +79,11 @@ impl Index {
     /// The records listed for `stem`.
     pub fn records(&self, stem: &str) -> &[RecordName] {
         self.records.get(stem).map_or(&[], Vec::as_slice)
+    }
+
+    /// Every stem that has a record, with its records.
+    pub fn all_records(&self) -> impl Iterator<Item = (&String, &Vec<RecordName>)> {
+        self.records.iter()
     }
 
     fn add(&mut self, name: String, bytes: u64) {
@@ -194,14 +199,83 @@ impl Upload {
     }
 
     /// Writes one input's thumbnails and record, in the order that keeps a crash honest: its
-    /// old records deleted, then its thumbnails put, then its new record.
-    pub fn send(&self, outgoing: &Outgoing) -> Result<(), UploadError> {
+    /// old records deleted, then its thumbnails put, then its new record. With `prune`, the
+    /// files its old records name and the new one does not (another format, another name) are
+    /// deleted last, if the listing still shows them with the bytes recorded; their names are
+    /// returned.
+    pub fn send(&self, outgoing: &Outgoing, prune: bool) -> Result<Vec<String>, UploadError> {
+        let superseded = if prune {
+            self.recorded_files(self.index(), &outgoing.stem)?
+        } else {
+            Vec::new()
+        };
         self.forget(&outgoing.stem)?;
         for (name, body, content_type) in &outgoing.files {
             self.put(name, body, content_type)?;
         }
         let (name, json) = &outgoing.record;
-        self.put(name, json, "application/json")
+        self.put(name, json, "application/json")?;
+        let mut pruned = Vec::new();
+        for (file, bytes) in superseded {
+            let rewritten = outgoing.files.iter().any(|(name, ..)| *name == file);
+            if !rewritten && self.index().bytes(&file) == Some(bytes) {
+                self.delete(&file)?;
+                pruned.push(file);
+            }
+        }
+        Ok(pruned)
+    }
+
+    /// The files (and their recorded bytes) that `stem`'s records in `index` name. A record
+    /// that is not valid JSON names nothing we may remove.
+    pub fn recorded_files(
+        &self,
+        index: &Index,
+        stem: &str,
+    ) -> Result<Vec<(String, u64)>, UploadError> {
+        let mut files = Vec::new();
+        for record in index.records(stem) {
+            let text = self.record_text(stem, record)?;
+            if let Ok(record) = serde_json::from_str::<crate::sidecar::Sidecar>(&text) {
+                // A record is only an object someone could edit: a name that would leave the
+                // prefix is never followed.
+                let inside = |file: &str| {
+                    !file.is_empty() && !file.starts_with('/') && s3::check_key(file).is_ok()
+                };
+                files.extend(
+                    record
+                        .thumbnails
+                        .into_iter()
+                        .filter(|e| inside(&e.file))
+                        .map(|e| (e.file, e.bytes)),
+                );
+            }
+        }
+        Ok(files)
+    }
+
+    /// Removes `stem`'s records and the files they name that `index` shows with the bytes
+    /// recorded (`--prune`, for an input no longer listed). Returns the files removed.
+    pub fn remove_input(&self, index: &Index, stem: &str) -> Result<Vec<String>, UploadError> {
+        let mut removed = Vec::new();
+        for (file, bytes) in self.recorded_files(index, stem)? {
+            if index.bytes(&file) == Some(bytes) {
+                self.delete(&file)?;
+                removed.push(file);
+            }
+        }
+        for record in index.records(stem) {
+            self.delete(&record_name(stem, record))?;
+        }
+        Ok(removed)
+    }
+
+    fn delete(&self, name: &str) -> Result<(), UploadError> {
+        let key = self.key(name);
+        self.listed()
+            .1
+            .delete_object(&self.bucket, &key)
+            .map_err(|e| UploadError::Delete(format!("s3://{}/{key}", self.bucket), e))
     }
 
     /// Removes every record of `stem` the listing found: from here until its new record is

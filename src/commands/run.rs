@@ -300,9 +300,6 @@ pub fn config_from(
     if let Some(address) = run.out_dir.to_str().filter(|o| crate::s3::is_s3(o)) {
         let upload =
             crate::upload::Upload::parse(address).map_err(|e| format!("-o {address}: {e}"))?;
-        if run.prune {
-            return Err("--prune works on a local output folder, not yet on -o s3://".into());
-        }
         config.upload = Some(Arc::new(upload));
     }
     config.incoming_dir = run.incoming.clone();

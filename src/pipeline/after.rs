@@ -21,12 +21,21 @@ pub(super) fn after(
     }
     let reach = Reach::with_s3(Fence::new(&config.out_dir), &config.net);
     if config.prune {
-        let pruned = crate::tidy::prune(config, names, &reach)
-            .map_err(|e| RunError::Prune(config.out_dir.clone(), e))?;
+        let pruned = crate::tidy::prune(config, names, &reach).map_err(|e| {
+            let place = config
+                .upload
+                .as_ref()
+                .map_or_else(|| config.out_dir.clone(), |u| u.address().into());
+            RunError::Prune(place, e)
+        })?;
+        let place = |file: &str| match &config.upload {
+            Some(upload) => format!("{}{file}", upload.address()),
+            None => config.out_dir.join(file).display().to_string(),
+        };
         for file in &pruned.files {
-            progress.log(&format!("pruned {}", config.out_dir.join(file).display()));
+            progress.log(&format!("pruned {}", place(file)));
         }
-        report.resize.pruned = pruned.files.len();
+        report.resize.pruned += pruned.files.len();
     }
     if let Some(path) = &config.manifest {
         let lines = crate::manifest::write(config, names, &reach, path)

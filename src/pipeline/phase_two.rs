@@ -43,6 +43,8 @@ pub(super) fn resize_items(
         AtomicUsize::new(0),
     );
     let pixels = AtomicU64::new(0);
+    // With `-o s3:// --prune`: files an input's new record no longer names, deleted.
+    let pruned = AtomicUsize::new(0);
     let streak = WriteStreak::default();
     // What became of one image, counted once it is all done (with `-o s3://`, once its
     // writes were sent).
@@ -86,8 +88,14 @@ pub(super) fn resize_items(
         };
         let outgoing = done.outgoing.take().expect("only writes are queued");
         let result = upload
-            .send(&outgoing)
-            .map(|()| done)
+            .send(&outgoing, config.prune)
+            .map(|superseded| {
+                for file in &superseded {
+                    progress.log(&format!("pruned {}{file}", upload.address()));
+                }
+                pruned.fetch_add(superseded.len(), Ordering::Relaxed);
+                done
+            })
             .map_err(|e| Failure::new(&input, Stage::Write, &e));
         settle(order, &input, result);
     };
@@ -148,7 +156,7 @@ pub(super) fn resize_items(
         megapixels: pixels.into_inner() as f64 / 1e6,
         stopped: streak.stopped(),
         skipped: skipped.into_inner(),
-        pruned: 0,
+        pruned: pruned.into_inner(),
     })
 }
 

@@ -224,12 +224,6 @@ fn a_wrong_secret_or_a_missing_bucket_stops_before_anything_is_planned() {
             && error.contains("HTTP 403 (AccessDenied)"),
         "{error}"
     );
-    // An option that only works on a local folder says so, as a usage error.
-    let mut cmd = tm_bare(dir.path());
-    cmd.args([&input, "-o", "s3://thumbs/", "--prune"]);
-    let run = moto.with_env(cmd, None).output().unwrap();
-    assert_eq!(run.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&run.stderr).contains("--prune works on a local output folder"));
 }
 
 #[test]
@@ -326,4 +320,76 @@ fn four_shards_from_a_bucket_into_a_prefix_equal_one_local_run() {
     };
     assert_eq!(sorted("merged.jsonl").len(), 3 * SAMPLES.len());
     assert_eq!(sorted("merged.jsonl"), sorted("single.jsonl"));
+}
+
+#[test]
+fn prune_in_a_bucket_removes_what_no_input_produces_and_nothing_else() {
+    let Some(moto) = Moto::start(true) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    write_samples(&dir.path().join("src"));
+    let src = |name: &str| dir.path().join("src").join(name).display().to_string();
+    moto.script(&[
+        "put",
+        "photos",
+        &format!("a.jpg={}", src("friends.jpg")),
+        &format!("b.jpg={}", src("wine.jpg")),
+    ]);
+    // Someone else's object under the same prefix.
+    moto.script(&["put", "thumbs", &format!("notes.txt={}", src("wine.jpg"))]);
+    let first = run_ok(to(&moto, dir.path(), "s3://thumbs/", "in", &[]));
+    assert_eq!(first.json["resize"]["thumbnails"], 6);
+
+    // Another format: the JPEG thumbnails are replaced by PNGs, and the JPEGs go.
+    let png = run_ok(to(
+        &moto,
+        dir.path(),
+        "s3://thumbs/",
+        "in",
+        &["-f", "png", "--prune"],
+    ));
+    assert_eq!(png.json["resize"]["thumbnails"], 6);
+    assert_eq!(png.json["resize"]["pruned"], 6);
+    let landed = dump(&moto, "thumbs", "", &dir.path().join("landed"));
+    let files: Vec<&str> = landed
+        .iter()
+        .map(|o| o.0.as_str())
+        .filter(|n| !n.starts_with(".thumbnail-maker/"))
+        .collect();
+    assert_eq!(
+        files,
+        [
+            "a_200.png",
+            "a_32.png",
+            "a_64.png",
+            "b_200.png",
+            "b_32.png",
+            "b_64.png",
+            "notes.txt"
+        ]
+    );
+
+    // An input no longer listed loses its thumbnails and record; the rest stays.
+    let mut cmd = tm_bare(dir.path());
+    cmd.args([
+        "s3://photos/a.jpg",
+        "-o",
+        "s3://thumbs/",
+        "--incoming",
+        "in",
+    ])
+    .args(["-f", "png", "--prune"]);
+    let only_a = run_ok(moto.with_env(cmd, None));
+    assert_eq!(only_a.json["resize"]["pruned"], 3);
+    let landed = dump(&moto, "thumbs", "", &dir.path().join("landed"));
+    let names: Vec<&str> = landed.iter().map(|o| o.0.as_str()).collect();
+    assert_eq!(names.len(), 5, "{names:?}");
+    assert!(
+        names
+            .iter()
+            .all(|n| !n.contains("b_") && !n.contains("/b.")),
+        "{names:?}"
+    );
+    assert!(names.contains(&"notes.txt"));
 }
