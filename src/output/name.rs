@@ -143,16 +143,8 @@ impl NameTemplate {
         size: Size,
         format: OutputFormat,
     ) -> Option<PathBuf> {
-        self.render(
-            &NameFields {
-                stem,
-                size,
-                dimensions: None,
-                ext: format.extension(),
-            },
-            None,
-        )
-        .map(|name| dir.join(name))
+        self.predicted_name(stem, size, format)
+            .map(|name| dir.join(name))
     }
 
     /// The names of `stem`'s thumbnails as a pattern for the dry run: `*` for what only the

@@ -8,7 +8,7 @@ use std::time::Duration;
 use thumbnail_maker::samples::SAMPLES;
 use thumbnail_maker::serve::{Route, Server};
 
-use crate::util::{files, names, run_json, serve, succeeds, tm, tm_bare};
+use crate::util::{files, merge_equals_single, names, run_json, serve, tm, tm_bare};
 
 /// Sixteen URLs: every sample twice, once under /a/ and once under /b/, so names collide.
 fn server_and_list() -> (Server, String) {
@@ -89,16 +89,7 @@ fn three_shards_equal_one_run_byte_for_byte_and_their_reports_merge() {
         "the shards' union differs from a single run"
     );
 
-    let merged = succeeds(
-        tm_bare(dir.path()).args(["report", "merge", "r0.json", "r1.json", "r2.json", "--json"]),
-    );
-    let merged: serde_json::Value = serde_json::from_slice(&merged.stdout).unwrap();
-    assert_eq!(merged["shards"]["missing"], serde_json::json!([]));
-    assert_eq!(merged["resize"]["ok"], single.json["resize"]["images"]);
-    assert_eq!(
-        merged["resize"]["amount"],
-        single.json["resize"]["thumbnails"]
-    );
+    let merged = merge_equals_single(dir.path(), &["r0.json", "r1.json", "r2.json"], &single);
     assert_eq!(
         merged["download"]["amount"],
         single.json["download"]["bytes"]

@@ -8,7 +8,7 @@ use std::process::Command;
 use thumbnail_maker::samples::SAMPLES;
 
 use crate::s3::Moto;
-use crate::util::{files, fixture, run_ok, succeeds, tm_bare, write_samples};
+use crate::util::{files, fixture, merge_equals_single, run_ok, succeeds, tm_bare, write_samples};
 
 /// Every object under `prefix` of `bucket`, written under `into` by boto3: (name under the
 /// prefix, size, Content-Type), sorted.
@@ -290,16 +290,8 @@ fn four_shards_from_a_bucket_into_a_prefix_equal_one_local_run() {
         .all(|o| o.0.starts_with("site/") || o.0 == "elsewhere.txt"));
     assert_eq!(all.len(), landed.len() + 1);
 
-    let merged = succeeds(tm_bare(dir.path()).args([
-        "report", "merge", "r0.json", "r1.json", "r2.json", "r3.json", "--json",
-    ]));
-    let merged: serde_json::Value = serde_json::from_slice(&merged.stdout).unwrap();
-    assert_eq!(merged["shards"]["missing"], serde_json::json!([]));
-    assert_eq!(merged["resize"]["ok"], single.json["resize"]["images"]);
-    assert_eq!(
-        merged["resize"]["amount"],
-        single.json["resize"]["thumbnails"]
-    );
+    let reports = ["r0.json", "r1.json", "r2.json", "r3.json"];
+    merge_equals_single(dir.path(), &reports, &single);
 
     // The shards' manifests, read from the bucket's records, merge into the local run's.
     succeeds(tm_bare(dir.path()).args([

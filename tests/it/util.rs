@@ -140,3 +140,22 @@ pub fn write_samples(dir: &Path) {
         std::fs::write(dir.join(s.name), s.bytes).unwrap();
     }
 }
+
+/// `report merge FILES --json` in `dir`, checked against one unsharded run's report: every
+/// shard there, the same images and thumbnails. Returns the merged report.
+pub fn merge_equals_single(dir: &Path, reports: &[&str], single: &Run) -> serde_json::Value {
+    let merged = succeeds(
+        tm_bare(dir)
+            .args(["report", "merge"])
+            .args(reports)
+            .arg("--json"),
+    );
+    let merged: serde_json::Value = serde_json::from_slice(&merged.stdout).unwrap();
+    assert_eq!(merged["shards"]["missing"], serde_json::json!([]));
+    assert_eq!(merged["resize"]["ok"], single.json["resize"]["images"]);
+    assert_eq!(
+        merged["resize"]["amount"],
+        single.json["resize"]["thumbnails"]
+    );
+    merged
+}
