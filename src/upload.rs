@@ -8,7 +8,8 @@
 //! a record with the digest this run computes, and every file it names listed with bytes. The
 //! writes keep that true after a crash at any point: the input's old records go first, then
 //! its thumbnails, then its new record. Shards share the prefix: each input, its thumbnails
-//! and its record belong to one shard.
+//! and its record belong to one shard. `--manifest` and `--prune` read the records themselves
+//! (a GET each), as they read a folder's.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -26,6 +27,8 @@ pub enum UploadError {
     Put(String, #[source] DownloadError),
     #[error("cannot read {0}")]
     Get(String, #[source] DownloadError),
+    #[error("internal error while writing to {0} (a bug in thumbnail-maker; please report it)")]
+    Bug(String),
     #[error("cannot remove {0}")]
     Delete(String, #[source] DownloadError),
 }
@@ -228,11 +231,7 @@ impl Upload {
 
     /// The files (and their recorded bytes) that `stem`'s records in `index` name. A record
     /// that is not valid JSON names nothing we may remove.
-    pub fn recorded_files(
-        &self,
-        index: &Index,
-        stem: &str,
-    ) -> Result<Vec<(String, u64)>, UploadError> {
+    fn recorded_files(&self, index: &Index, stem: &str) -> Result<Vec<(String, u64)>, UploadError> {
         let mut files = Vec::new();
         for record in index.records(stem) {
             let text = self.record_text(stem, record)?;
@@ -281,12 +280,8 @@ impl Upload {
     /// Removes every record of `stem` the listing found: from here until its new record is
     /// written, nothing claims the input's thumbnails are current.
     fn forget(&self, stem: &str) -> Result<(), UploadError> {
-        let (index, fetcher) = self.listed();
-        for record in index.records(stem) {
-            let key = self.key(&record_name(stem, record));
-            fetcher
-                .delete_object(&self.bucket, &key)
-                .map_err(|e| UploadError::Delete(format!("s3://{}/{key}", self.bucket), e))?;
+        for record in self.index().records(stem) {
+            self.delete(&record_name(stem, record))?;
         }
         Ok(())
     }

@@ -8,7 +8,7 @@ use super::{Done, Queued as Item};
 use crate::config::Config;
 use crate::failure::{Failure, Stage};
 use crate::inputs::Origin;
-use crate::output::{self, OutputError};
+use crate::output::{self, OutputError, OutputFormat};
 use crate::placeholder::placeholders;
 use crate::recipe::{self, content_hash, Source};
 use crate::resize::Thumbnailer;
@@ -147,7 +147,12 @@ pub(super) fn thumbnails_for(
     }
     let record = updated_record(config, item, &source, found, &written, made.pixels.as_ref());
     let mut outgoing = None;
-    if let (Some(_), Some(format)) = (&config.upload, made.thumbnails.first().map(|t| t.format)) {
+    if config.upload.is_some() {
+        // One format for all of an image's thumbnails: the record's name carries it.
+        let format = made
+            .thumbnails
+            .first()
+            .map_or(OutputFormat::Png, |t| t.format);
         let name = upload::record_name(
             stem,
             &upload::RecordName {

@@ -87,8 +87,10 @@ pub(super) fn resize_items(
             return;
         };
         let outgoing = done.outgoing.take().expect("only writes are queued");
-        let result = upload
-            .send(&outgoing, config.prune)
+        // As on the resize threads, a panic costs only its image.
+        let sent = catch::caught(|| upload.send(&outgoing, config.prune))
+            .unwrap_or_else(|_| Err(crate::upload::UploadError::Bug(upload.address())));
+        let result = sent
             .map(|superseded| {
                 for file in &superseded {
                     progress.log(&format!("pruned {}{file}", upload.address()));

@@ -6,7 +6,9 @@
 //! entry's file is there with the bytes recorded. Anything else redoes that thumbnail, and only
 //! it. A URL's source is known only by asking its server: a URL whose thumbnails are done is
 //! revalidated (a conditional request; a 304 costs no download and no decode) unless
-//! `--offline` trusts the incoming copy. This module changes nothing.
+//! `--offline` trusts the incoming copy. An S3 object listed under a prefix is known by the
+//! ETag its listing gave, with no request. With `-o s3://` the record is judged by its name in
+//! the output prefix's listing (`bucket.rs`). This module changes nothing.
 
 use std::path::{Path, PathBuf};
 
@@ -129,14 +131,7 @@ pub fn placeholder_key(config: &Config, source: &Source) -> String {
 }
 
 fn format_of(entry: &Entry) -> Option<OutputFormat> {
-    [
-        OutputFormat::Jpeg,
-        OutputFormat::Png,
-        OutputFormat::WebP,
-        OutputFormat::Avif,
-    ]
-    .into_iter()
-    .find(|f| f.extension() == entry.format)
+    OutputFormat::from_extension(&entry.format)
 }
 
 /// Whether `entry` is the current thumbnail of `size` made from `source` (`None`: from the
