@@ -32,16 +32,9 @@ impl Fetcher {
 
     /// A small text body (a listing page), capped at `max_bytes`.
     fn get_text(&self, signed: &s3::Signed) -> Result<String, DownloadError> {
-        let mut request = self.agent.get(&signed.url);
-        for (name, value) in &signed.headers {
-            request = request.header(name, value);
-        }
-        let mut response = request.call().map_err(DownloadError::Transport)?;
-        let status = response.status().as_u16();
-        if !(200..300).contains(&status) {
-            return Err(status_error(&mut response));
-        }
-        response
+        let request = with_signature(self.agent.get(&signed.url), signed);
+        let response = request.call().map_err(DownloadError::Transport)?;
+        accepted(response, false)?
             .body_mut()
             .with_config()
             .limit(self.max_bytes)
@@ -61,19 +54,14 @@ impl Fetcher {
         let sha = s3::sha256_hex(body);
         self.retrying(&what, &|_, _| {}, || {
             let signed = self.s3.put(bucket, key, &sha)?;
-            let mut request = self
+            let request = self
                 .agent
                 .put(&signed.url)
                 .header("content-type", content_type);
-            for (name, value) in &signed.headers {
-                request = request.header(name, value);
-            }
-            let mut response = request.send(body).map_err(DownloadError::Transport)?;
-            let status = response.status().as_u16();
-            if !(200..300).contains(&status) {
-                return Err(status_error(&mut response));
-            }
-            Ok(())
+            let response = with_signature(request, &signed)
+                .send(body)
+                .map_err(DownloadError::Transport)?;
+            accepted(response, false).map(drop)
         })
     }
 
@@ -83,16 +71,34 @@ impl Fetcher {
         let what = format!("s3://{bucket}/{key}");
         self.retrying(&what, &|_, _| {}, || {
             let signed = self.s3.delete(bucket, key)?;
-            let mut request = self.agent.delete(&signed.url);
-            for (name, value) in &signed.headers {
-                request = request.header(name, value);
-            }
-            let mut response = request.call().map_err(DownloadError::Transport)?;
-            let status = response.status().as_u16();
-            if !(200..300).contains(&status) && status != 404 {
-                return Err(status_error(&mut response));
-            }
-            Ok(())
+            let request = with_signature(self.agent.delete(&signed.url), &signed);
+            let response = request.call().map_err(DownloadError::Transport)?;
+            accepted(response, true).map(drop)
         })
+    }
+}
+
+/// `request` with the signer's headers.
+fn with_signature<B>(
+    mut request: ureq::RequestBuilder<B>,
+    signed: &s3::Signed,
+) -> ureq::RequestBuilder<B> {
+    for (name, value) in &signed.headers {
+        request = request.header(name, value);
+    }
+    request
+}
+
+/// The response if the store accepted the request (a 2xx, or with `gone_is_fine` a 404),
+/// else the refusal with the store's own reason.
+fn accepted(
+    mut response: ureq::http::Response<ureq::Body>,
+    gone_is_fine: bool,
+) -> Result<ureq::http::Response<ureq::Body>, DownloadError> {
+    let status = response.status().as_u16();
+    if (200..300).contains(&status) || (gone_is_fine && status == 404) {
+        Ok(response)
+    } else {
+        Err(status_error(&mut response))
     }
 }

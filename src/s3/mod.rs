@@ -128,28 +128,42 @@ impl S3Options {
         })
     }
 
-    /// A signed GET of one object.
-    pub fn get(&self, bucket: &str, key: &str) -> Result<Signed, S3Error> {
+    /// The request for one object: the bucket's, with the key's segments encoded.
+    fn object(&self, bucket: &str, key: &str) -> Result<Request, S3Error> {
         let mut request = self.base(bucket)?;
         request.path.push('/');
         request.path.push_str(&encode_key(key));
-        self.sign("GET", &request, EMPTY_SHA256, SystemTime::now())
+        Ok(request)
+    }
+
+    /// A signed GET of one object.
+    pub fn get(&self, bucket: &str, key: &str) -> Result<Signed, S3Error> {
+        self.sign(
+            "GET",
+            &self.object(bucket, key)?,
+            EMPTY_SHA256,
+            SystemTime::now(),
+        )
     }
 
     /// A signed PUT of one object whose body has this SHA-256 (as hex).
     pub fn put(&self, bucket: &str, key: &str, body_sha256: &str) -> Result<Signed, S3Error> {
-        let mut request = self.base(bucket)?;
-        request.path.push('/');
-        request.path.push_str(&encode_key(key));
-        self.sign("PUT", &request, body_sha256, SystemTime::now())
+        self.sign(
+            "PUT",
+            &self.object(bucket, key)?,
+            body_sha256,
+            SystemTime::now(),
+        )
     }
 
     /// A signed DELETE of one object.
     pub fn delete(&self, bucket: &str, key: &str) -> Result<Signed, S3Error> {
-        let mut request = self.base(bucket)?;
-        request.path.push('/');
-        request.path.push_str(&encode_key(key));
-        self.sign("DELETE", &request, EMPTY_SHA256, SystemTime::now())
+        self.sign(
+            "DELETE",
+            &self.object(bucket, key)?,
+            EMPTY_SHA256,
+            SystemTime::now(),
+        )
     }
 
     /// A signed ListObjectsV2 of one page under `prefix`, after `token`.
