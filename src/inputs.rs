@@ -13,7 +13,8 @@ use crate::safety::Fence;
 
 /// File endings a folder is scanned for. Content decides the real format later.
 const IMAGE_EXTENSIONS: &[&str] = &[
-    "jpg", "jpeg", "jpe", "png", "webp", "gif", "tif", "tiff", "bmp", "ico", "jxl",
+    "jpg", "jpeg", "jpe", "png", "webp", "gif", "tif", "tiff", "bmp", "ico", "jxl", "heic", "heif",
+    "hif", "avif",
 ];
 
 /// The longest stem we produce, in bytes (cut on a character boundary): file systems cap names

@@ -7,6 +7,8 @@
 //! process. JPEGs take the [`jpeg`] path, scaled while decoding; the other formats go through
 //! `image`. This module neither resizes nor touches the disk.
 
+#[cfg(feature = "heif")]
+mod heif;
 pub mod jpeg;
 #[cfg(feature = "jxl")]
 mod jxl;
@@ -98,7 +100,7 @@ pub enum DecodeError {
     #[error("{0:?} images are not supported (only JPEG, PNG, WebP, GIF, TIFF, BMP and ICO)")]
     Unsupported(ImageFormat),
     /// A format we recognise and do not decode, named so the user knows what they have.
-    #[error("{0} images are not supported (only JPEG, PNG, WebP, GIF, TIFF, BMP and ICO)")]
+    #[error("{name} images are not supported {why}", name = .0, why = not_read_because(.0))]
     Recognised(&'static str),
     #[error("image is {width}x{height}, {} megapixels, over the limit of {} megapixels (--max-pixels)", mp(*width as u64 * *height as u64), mp(*max))]
     TooLarge { width: u32, height: u32, max: u64 },
@@ -132,6 +134,17 @@ pub enum DecodeError {
     Malformed(ImageFormat, String),
 }
 
+/// Why a recognised format is not read: a cargo feature this build lacks, or no decoder at all.
+fn not_read_because(format: &str) -> &'static str {
+    match format {
+        "JPEG XL" => "by this build (the `jxl` cargo feature reads them)",
+        "HEIF/HEIC" | "AVIF" => "by this build (the `heif` cargo feature reads them, with libheif)",
+        _ => {
+            "(only JPEG, PNG, WebP, GIF, TIFF, BMP and ICO, and with features JPEG XL, HEIF, AVIF)"
+        }
+    }
+}
+
 fn gb(bytes: u64) -> String {
     format!("{:.1}", bytes as f64 / 1e9)
 }
@@ -158,6 +171,11 @@ pub fn decode(bytes: &[u8], options: &DecodeOptions) -> Result<Decoded, DecodeEr
     if jxl::is_jxl(bytes) {
         return crate::catch::quietly(|| jxl::decode(bytes, options))
             .unwrap_or_else(|message| Err(DecodeError::Variant(format!("JPEG XL: {message}"))));
+    }
+    #[cfg(feature = "heif")]
+    if heif::is_heif(bytes) {
+        return crate::catch::quietly(|| heif::decode(bytes, options))
+            .unwrap_or_else(|message| Err(DecodeError::Variant(format!("HEIF: {message}"))));
     }
     let format = sniff(bytes)?;
     if format == ImageFormat::Jpeg {

@@ -125,11 +125,6 @@ fn formats_we_recognise_but_do_not_read_are_named() {
             "JPEG 2000",
         ),
         (
-            "a.heic",
-            b"\0\0\0\x18ftypheic\0\0\0\0mif1heic".to_vec(),
-            "HEIF/HEIC",
-        ),
-        (
             "a.psd",
             b"8BPS\0\x01\0\0\0\0\0\0".to_vec(),
             "Photoshop (PSD)",
@@ -141,6 +136,13 @@ fn formats_we_recognise_but_do_not_read_are_named() {
     if !cfg!(feature = "jxl") {
         files.push(("a.jxl", b"\0\0\0\x0cJXL \r\n\x87\n".to_vec(), "JPEG XL"));
         files.push(("b.jxl", b"\xff\x0a\xfa\x7f".to_vec(), "JPEG XL"));
+    }
+    // Likewise HEIF and AVIF without the `heif` feature.
+    if !cfg!(feature = "heif") {
+        let heic = b"\0\0\0\x18ftypheic\0\0\0\0mif1heic".to_vec();
+        files.push(("a.heic", heic, "HEIF/HEIC"));
+        let avif = b"\0\0\0\x18ftypavif\0\0\0\0mif1avif".to_vec();
+        files.push(("a.avif", avif, "AVIF"));
     }
     for (name, bytes, _) in &files {
         std::fs::write(dir.path().join(name), bytes).unwrap();
@@ -183,4 +185,83 @@ fn jpeg_xl_lossless_and_lossy_become_thumbnails_with_the_feature() {
             assert!(near(*g, q, tolerance), "{stem}: {got:?}");
         }
     }
+}
+
+#[test]
+#[cfg(feature = "heif")]
+fn heif_and_avif_become_upright_thumbnails_in_their_own_colours_with_the_feature() {
+    // Fixtures from scripts/make-heif-fixtures.py (heif-enc, lossy, then boxes put in by hand).
+    let dir = tempfile::tempdir().unwrap();
+    // quad.heic and quad.avif would share a stem (and get a hash each): copied as two names.
+    let inputs = dir.path().join("in");
+    std::fs::create_dir(&inputs).unwrap();
+    for entry in std::fs::read_dir(fixture("heif")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap();
+        let name = name.replace("quad.", &format!("quad-{}.", &name[5..]));
+        std::fs::copy(&path, inputs.join(name)).unwrap();
+    }
+    let run = run_json({
+        let mut c = tm(dir.path());
+        c.arg("in").args(["-s", "32", "-f", "png"]);
+        c
+    });
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let out = dir.path().join("out");
+    let [tl, tr, bl, br] = QUADRANTS;
+    let cases = [
+        // A phone's HEVC still and a web AVIF.
+        ("quad-heic", [32, 24], QUADRANTS),
+        ("quad-avif", [32, 24], QUADRANTS),
+        // 10 bits a sample, made 8.
+        ("quad-10bit", [32, 24], QUADRANTS),
+        // irot: 48x64 upright, the left column now the former bottom row.
+        ("quad-irot-90cw", [32, 42], [bl, tl, br, tr]),
+        // imir 1: left and right exchanged.
+        ("quad-imir-left-right", [32, 24], [tr, tl, br, bl]),
+    ];
+    for (stem, size, want) in cases {
+        let (got_size, got) = quadrants(&out.join(format!("{stem}_32.png")));
+        assert_eq!(got_size, size, "{stem}");
+        for (g, w) in got.iter().zip(want) {
+            assert!(near(*g, w, 4), "{stem}: {got:?}");
+        }
+    }
+    // Alpha kept: the transparent left half stays transparent.
+    let alpha = image::open(out.join("quad-left-transparent_32.png")).unwrap();
+    let alpha = alpha.as_rgba8().expect("an RGBA thumbnail");
+    assert_eq!(alpha.get_pixel(8, 6)[3], 0);
+    let right = alpha.get_pixel(24, 6).0;
+    assert!(
+        near([right[0], right[1], right[2]], tr, 4) && right[3] == 255,
+        "{right:?}"
+    );
+    // Display P3 (204, 128, 51) in sRGB: (216.6, 123.4, 21.1) by the standard matrices
+    // (P3-D65 and sRGB to XYZ, numpy); unconverted it would stay (204, 128, 51).
+    let (_, got) = quadrants(&out.join("flat-p3-nclx_32.png"));
+    assert!(near(got[0], [217, 123, 21], 4), "{got:?}");
+}
+
+#[test]
+#[cfg(feature = "heif")]
+fn a_cut_heif_fails_alone_with_libheifs_reason_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = std::fs::read(fixture("heif/quad.heic")).unwrap();
+    std::fs::write(dir.path().join("cut.heic"), &whole[..whole.len() - 200]).unwrap();
+    std::fs::write(dir.path().join("whole.heic"), &whole).unwrap();
+    let run = run_json({
+        let mut c = tm(dir.path());
+        c.args(["cut.heic", "whole.heic", "-s", "32"]);
+        c
+    });
+    assert_eq!(run.status, 1, "{}", run.stderr);
+    let failures = run.json["failures"].as_array().unwrap();
+    assert_eq!(failures.len(), 1);
+    let error = failures[0]["error"].as_str().unwrap();
+    assert_eq!(
+        error,
+        "corrupt or truncated image: Invalid input: Unexpected end of file: Extent in iloc box \
+         references data outside of file bounds (points to file position 465)"
+    );
+    assert_eq!(names(&dir.path().join("out")), ["whole_32.png"]);
 }
