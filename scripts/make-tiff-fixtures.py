@@ -59,6 +59,13 @@ def main():
     bilevel = rgb.convert("L").point(lambda v: 255 if v > 128 else 0).convert("1")
     bilevel.save(out / "bilevel-g4.tif", compression="group4")
     bilevel.save(out / "bilevel-g3.tif", compression="group3")
+    # Group 3 as ImageMagick (libtiff) writes it for fax: WhiteIsZero, strips of 16 rows, and
+    # here the bits least significant first (FillOrder 2), as some fax software stores them.
+    bilevel.save(out / "bilevel.png")
+    subprocess.run(["convert", str(out / "bilevel.png"), "-define", "tiff:fill-order=lsb",
+                    "-define", "tiff:rows-per-strip=16", "-compress", "Fax",
+                    str(out / "bilevel-g3-lsb-strips.tif")], check=True)
+    (out / "bilevel.png").unlink()
     # Stored on its side with the Orientation tag 6 (rotate 90 clockwise to view).
     info = TiffImagePlugin.ImageFileDirectory_v2()
     info[274] = 6

@@ -247,7 +247,7 @@ fn decode_general(
     } else if tiff::is_separated(bytes) {
         tiff::decode_cmyk(bytes, options)?
     } else {
-        None
+        tiff::decode_fax3(bytes, options)?
     };
     if let Some(image) = special_tiff {
         return Ok(Decoded {

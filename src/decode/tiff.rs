@@ -5,6 +5,9 @@
 //!   says the image is grey, and the file's ColorMap turns them into colours.
 //! - 8-bit CMYK TIFFs (print archives) carrying a profile: `image` converts CMYK by the naive
 //!   formula and drops the profile; here the inks go through it, as for CMYK JPEGs.
+//! - Group 3 fax TIFFs (compression 3, one-dimensional, as fax servers and scanners store
+//!   pages), refused by the `tiff` crate ("compression method Fax3"): the strips are decoded
+//!   here with the `fax` crate, the one the `tiff` crate uses for Group 4.
 
 use std::io::Cursor;
 
@@ -177,6 +180,117 @@ pub fn decode_palette(bytes: &[u8], options: &DecodeOptions) -> Result<DynamicIm
     let mut image = DynamicImage::ImageRgb8(rgb);
     image.apply_orientation(orientation.unwrap_or(Orientation::NoTransforms));
     Ok(image)
+}
+
+/// TIFF tags the `tiff` crate has no name for.
+const T4_OPTIONS: u16 = 292;
+const FILL_ORDER: u16 = 266;
+/// Compression 3: CCITT Group 3 fax.
+const FAX3: u16 = 3;
+
+/// The Group 3 fax TIFF in `bytes` as grey, upright; `Ok(None)` for any other compression.
+pub fn decode_fax3(
+    bytes: &[u8],
+    options: &DecodeOptions,
+) -> Result<Option<DynamicImage>, DecodeError> {
+    let corrupt = |e: tiff::TiffError| DecodeError::Tiff(e.to_string());
+    let mut decoder = Decoder::new(Cursor::new(bytes)).map_err(corrupt)?;
+    let mut tag = |tag: Tag| -> Option<u32> {
+        let value = decoder.find_tag(tag).ok()??;
+        value.into_u32().ok()
+    };
+    if tag(Tag::Compression) != Some(u32::from(FAX3)) {
+        return Ok(None);
+    }
+    if tag(Tag::Unknown(T4_OPTIONS)).unwrap_or(0) & 1 != 0 {
+        return Err(DecodeError::Variant(
+            "two-dimensional Group 3 fax (T4Options bit 0); one-dimensional Group 3 and \
+             Group 4 are read"
+                .into(),
+        ));
+    }
+    // Fax's white runs are bits of 0, which a BlackIsZero file (1) shows as black.
+    let white = if tag(Tag::PhotometricInterpretation) == Some(1) {
+        0
+    } else {
+        255
+    };
+    let lsb_first = tag(Tag::Unknown(FILL_ORDER)) == Some(2);
+    let rows_per_strip = tag(Tag::RowsPerStrip);
+    let (width, height) = decoder.dimensions().map_err(corrupt)?;
+    super::check_dimensions(width, height, options)?;
+    super::memory::check(u64::from(width) * u64::from(height))?;
+    let width16 = u16::try_from(width)
+        .map_err(|_| DecodeError::Variant(format!("a fax {width} pixels wide")))?;
+    let rows_per_strip = rows_per_strip.unwrap_or(height).clamp(1, height);
+    let offsets = decoder
+        .get_tag_u64_vec(Tag::StripOffsets)
+        .map_err(corrupt)?;
+    let counts = decoder
+        .get_tag_u64_vec(Tag::StripByteCounts)
+        .map_err(corrupt)?;
+    let orientation = orientation_of(&mut decoder);
+    let (w, h) = (width as usize, height as usize);
+    let mut grey = vec![white; w * h];
+    let mut rows = 0;
+    for (strip, (&offset, &count)) in offsets.iter().zip(&counts).enumerate() {
+        let start = usize::try_from(offset).unwrap_or(usize::MAX);
+        let end = start.saturating_add(usize::try_from(count).unwrap_or(usize::MAX));
+        let data = bytes
+            .get(start..end)
+            .ok_or_else(|| DecodeError::Tiff(format!("strip {strip} lies outside the file")))?;
+        let first = strip * rows_per_strip as usize;
+        let last = (first + rows_per_strip as usize).min(h);
+        let mut row = first;
+        let mut put = |transitions: &[u16]| {
+            if row < last {
+                let line = &mut grey[row * w..(row + 1) * w];
+                for (pixel, colour) in line
+                    .iter_mut()
+                    .zip(fax::decoder::pels(transitions, width16))
+                {
+                    if colour == fax::Color::Black {
+                        *pixel = 255 - white;
+                    }
+                }
+                row += 1;
+            }
+        };
+        let input = data
+            .iter()
+            .map(|&b| Ok::<u8, ()>(if lsb_first { b.reverse_bits() } else { b }));
+        let mut g3 = fax::decoder::Group3Decoder::new(input).map_err(|_| {
+            DecodeError::Tiff(format!("strip {strip}: no Group 3 line start (EOL)"))
+        })?;
+        loop {
+            match g3.advance() {
+                Ok(status) => {
+                    put(g3.transitions());
+                    if status == fax::decoder::DecodeStatus::End {
+                        break;
+                    }
+                }
+                // The strip's last line has no EOL after it: it ends with the data, and counts
+                // if its runs cover the width.
+                Err(_) => {
+                    if g3.transitions().last().is_some_and(|&end| end >= width16) {
+                        put(g3.transitions());
+                    }
+                    break;
+                }
+            }
+        }
+        rows += row - first;
+    }
+    if rows < h {
+        return Err(DecodeError::Tiff(format!(
+            "Group 3 fax data for {rows} of {h} rows"
+        )));
+    }
+    let luma = image::GrayImage::from_raw(width, height, grey).expect("sized above");
+    let mut image = DynamicImage::ImageLuma8(luma);
+    image.apply_orientation(orientation.unwrap_or(Orientation::NoTransforms));
+    Ok(Some(image))
 }
 
 #[cfg(test)]
