@@ -27,13 +27,15 @@ def main():
     rgb = picture()
     for compression in ["raw", "tiff_lzw", "tiff_adobe_deflate", "packbits", "jpeg"]:
         rgb.save(out / f"rgb-{compression}.tif", compression=compression)
-    # Through ImageMagick, which Pillow cannot write: 16x16 tiles (Deflate: image-tiff 0.11
-    # fails on ImageMagick's LZW tiles, image-rs/image-tiff#395), and 2-bit palette indices.
-    subprocess.run(
-        ["convert", out / "rgb-raw.tif", "-compress", "zip", "-define",
-         "tiff:tile-geometry=16x16", out / "rgb-tiled-deflate.tif"],
-        check=True,
-    )
+    # Through ImageMagick, which Pillow cannot write: 16x16 tiles, Deflate and LZW (whose tiles
+    # end without an end code: image-tiff 0.11 fails on them, image-rs/image-tiff#395, and
+    # src/decode/lzw_tiles.rs reads them), and 2-bit palette indices.
+    for compression, name in [("zip", "deflate"), ("lzw", "lzw")]:
+        subprocess.run(
+            ["convert", out / "rgb-raw.tif", "-compress", compression, "-define",
+             "tiff:tile-geometry=16x16", out / f"rgb-tiled-{name}.tif"],
+            check=True,
+        )
     subprocess.run(
         ["convert", out / "rgb-raw.tif", "-colors", "4", "-type", "Palette", "-depth", "2",
          out / "palette-2bit.tif"],

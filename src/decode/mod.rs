@@ -12,6 +12,7 @@ mod heif;
 pub mod jpeg;
 #[cfg(feature = "jxl")]
 mod jxl;
+mod lzw_tiles;
 mod memory;
 mod meta;
 pub mod prune;
@@ -243,18 +244,20 @@ fn decode_general(
     let special_tiff = if format != ImageFormat::Tiff {
         None
     } else if tiff::is_palette(bytes) {
-        Some(tiff::decode_palette(bytes, options)?)
+        Some((tiff::decode_palette(bytes, options)?, None))
     } else if tiff::is_separated(bytes) {
-        tiff::decode_cmyk(bytes, options)?
+        tiff::decode_cmyk(bytes, options)?.map(|image| (image, None))
+    } else if let Some(image) = tiff::decode_fax3(bytes, options)? {
+        Some((image, None))
     } else {
-        tiff::decode_fax3(bytes, options)?
+        lzw_tiles::decode(bytes, options)?
     };
-    if let Some(image) = special_tiff {
+    if let Some((image, icc)) = special_tiff {
         return Ok(Decoded {
             source_size: (image.width(), image.height()),
-            image,
+            image: without_opaque_alpha(image),
             format,
-            metadata: Metadata::default(),
+            metadata: Metadata { icc, exif: None },
             skipped_scan_bytes: 0,
         });
     }

@@ -55,13 +55,14 @@ fn tiff_bmp_and_ico_in_every_common_variant_become_upright_thumbnails() {
     let luma = |q: [u8; 3]| [grey(q); 3];
     let bilevel = |q: [u8; 3]| [if grey(q) > 128 { 255 } else { 0 }; 3];
     let palette_2bit = |q: [u8; 3]| q.map(|v| (u16::from(v) * 3 / 255 * 85) as u8);
-    let cases: [(&str, &Expected, u8); 19] = [
+    let cases: [(&str, &Expected, u8); 20] = [
         ("rgb-raw", &colour, 2),
         ("rgb-tiff_lzw", &colour, 2),
         ("rgb-tiff_adobe_deflate", &colour, 2),
         ("rgb-packbits", &colour, 2),
         ("rgb-jpeg", &colour, 16),
         ("rgb-tiled-deflate", &colour, 2),
+        ("rgb-tiled-lzw", &colour, 2),
         ("rgba-lzw", &colour, 2),
         ("cmyk-lzw", &colour, 3),
         ("palette-8bit", &colour, 2),
@@ -85,7 +86,7 @@ fn tiff_bmp_and_ico_in_every_common_variant_become_upright_thumbnails() {
         }
     }
     assert_eq!(run.status, 0, "{}", run.stderr);
-    assert_eq!(names(&out).len(), 20);
+    assert_eq!(names(&out).len(), 21);
     // CMYK inks through the file's profile, as lcms2 (Pillow's ImageCms, perceptual intent,
     // black point compensation) converts them; the naive formula image uses would give
     // (255, 25, 25), (55, 255, 25), (25, 75, 255).
