@@ -75,6 +75,7 @@ pub fn decode(bytes: &[u8], options: &DecodeOptions) -> Result<Decoded, DecodeEr
             exif: exif(&handle),
         },
         skipped_scan_bytes: 0,
+        memory: None,
     })
 }
 

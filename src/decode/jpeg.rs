@@ -81,6 +81,7 @@ fn pruning(head: &[u8], options: &DecodeOptions) -> Option<Header> {
 fn with_skipped(decoded: Option<Decoded>, skipped: &AtomicU64) -> Option<Decoded> {
     decoded.map(|d| Decoded {
         skipped_scan_bytes: skipped.load(Ordering::Relaxed),
+        memory: None,
         ..d
     })
 }
@@ -281,6 +282,7 @@ fn decode_inner<R: BufRead>(
         source_size: upright,
         metadata,
         skipped_scan_bytes: 0,
+        memory: None,
     })))
 }
 

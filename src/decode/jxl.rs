@@ -29,5 +29,6 @@ pub fn decode(bytes: &[u8], options: &DecodeOptions) -> Result<Decoded, DecodeEr
         format: ImageFormat::Png,
         metadata: Metadata { icc, exif: None },
         skipped_scan_bytes: 0,
+        memory: None,
     })
 }

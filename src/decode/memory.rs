@@ -8,6 +8,15 @@
 //! known and nothing is refused): the address-space limit (`ulimit -v`, RLIMIT_AS) less what
 //! the process has mapped, the cgroup's memory limit (containers, Kubernetes, Slurm) less its
 //! usage, and the memory the kernel says is available.
+//!
+//! Those limits count what is allocated, not what another resize thread has just decided to
+//! allocate: two 5 GB decodes under an 8 GB limit would each pass alone and abort together. So
+//! a large decode also holds a reservation until its pixels are dropped; one that does not fit
+//! beside the reservations of others waits for them to end, and fails only if it would not fit
+//! alone. Small decodes (under [`UNCHECKED`]) neither check nor wait.
+
+use std::cell::RefCell;
+use std::sync::{Condvar, Mutex};
 
 use super::DecodeError;
 
@@ -20,17 +29,65 @@ const UNCHECKED: u64 = 256 << 20;
 const COPIES: u64 = 2;
 
 /// Refuses a decode whose pixel buffer of `buffer` bytes (with its working copy) does not fit
-/// in what the process may still allocate.
+/// in what the process may still allocate; waits while it fits only once other large decodes
+/// end. The reservation it takes is held by this thread until [`take`] hands it to the
+/// decoded image (so the decoders need not carry it through their many return paths).
 pub fn check(buffer: u64) -> Result<(), DecodeError> {
     let need = buffer.saturating_mul(COPIES);
     if need < UNCHECKED {
         return Ok(());
     }
-    match room() {
-        Some((room, limit)) if need > room => {
-            Err(DecodeError::TooBigForMemory { need, room, limit })
+    let reservation = reserve(need, room)?;
+    HELD.with(|held| *held.borrow_mut() = Some(reservation));
+    Ok(())
+}
+
+/// The reservation this thread's last [`check`] took, if any, for the decoded image to hold.
+pub fn take() -> Option<Reservation> {
+    HELD.with(|held| held.borrow_mut().take())
+}
+
+thread_local! {
+    static HELD: RefCell<Option<Reservation>> = const { RefCell::new(None) };
+}
+
+/// Bytes reserved by large decodes in progress, and the signal that some were released.
+static RESERVED: Mutex<u64> = Mutex::new(0);
+static RELEASED: Condvar = Condvar::new();
+
+/// Memory a decode has counted on, given back when dropped (with the pixels it was for).
+#[derive(Debug)]
+pub struct Reservation(u64);
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        let mut reserved = RESERVED.lock().unwrap_or_else(|e| e.into_inner());
+        *reserved -= self.0;
+        RELEASED.notify_all();
+    }
+}
+
+/// Reserves `need` bytes if they fit in `room()` beside the reservations of others (counted
+/// as not yet allocated, which may wait needlessly but never overcommits); waits while others
+/// hold some; refuses when it does not fit with none held.
+fn reserve(
+    need: u64,
+    room: impl Fn() -> Option<(u64, &'static str)>,
+) -> Result<Reservation, DecodeError> {
+    let mut reserved = RESERVED.lock().unwrap_or_else(|e| e.into_inner());
+    loop {
+        match room() {
+            Some((room, limit)) if need.saturating_add(*reserved) > room => {
+                if *reserved == 0 {
+                    return Err(DecodeError::TooBigForMemory { need, room, limit });
+                }
+                reserved = RELEASED.wait(reserved).unwrap_or_else(|e| e.into_inner());
+            }
+            _ => {
+                *reserved += need;
+                return Ok(Reservation(need));
+            }
         }
-        _ => Ok(()),
     }
 }
 
@@ -90,7 +147,8 @@ fn kilobytes(text: &str, name: &str) -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
-    use super::{check, kilobytes, room};
+    use super::{check, kilobytes, reserve, room, take};
+    use std::sync::{mpsc, Mutex};
 
     #[test]
     fn small_decodes_pass_and_impossible_ones_name_their_limit() {
@@ -101,5 +159,40 @@ mod tests {
             let error = check(1 << 62).unwrap_err().to_string();
             assert!(error.contains("memory"), "{error}");
         }
+    }
+
+    #[test]
+    fn a_large_decode_waits_for_anothers_reservation_and_fails_only_alone() {
+        const GB: u64 = 1 << 30;
+        // One test owns the counter: the others in this module take nothing this large.
+        static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+        let _serial = ONE_AT_A_TIME.lock().unwrap();
+        let room = || Some((10 * GB, "a test's 10 GB"));
+        let first = reserve(6 * GB, room).unwrap();
+        let order = Mutex::new(Vec::new());
+        let (started, wait_start) = mpsc::channel();
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                started.send(()).unwrap();
+                // 6 + 6 > 10: this waits until the first is dropped, then fits.
+                let second = reserve(6 * GB, room).unwrap();
+                order.lock().unwrap().push("second reserved");
+                drop(second);
+            });
+            wait_start.recv().unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            order.lock().unwrap().push("first released");
+            drop(first);
+        });
+        assert_eq!(
+            *order.lock().unwrap(),
+            ["first released", "second reserved"]
+        );
+        // Too large with nothing else held: refused at once, naming the limit.
+        let error = reserve(11 * GB, room).unwrap_err().to_string();
+        assert!(error.contains("a test's 10 GB"), "{error}");
+        // check() leaves its reservation for take(); small ones take none.
+        check(1 << 20).unwrap();
+        assert!(take().is_none());
     }
 }

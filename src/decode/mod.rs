@@ -165,9 +165,26 @@ pub struct Decoded {
     pub metadata: Metadata,
     /// Bytes of progressive scans left unread because the decode had no use for them.
     pub skipped_scan_bytes: u64,
+    /// The memory a large decode counted on, released with the pixels (see `memory`).
+    pub memory: Option<memory::Reservation>,
 }
 
+/// Decodes `bytes`; see [`decode_file`] for a file.
 pub fn decode(bytes: &[u8], options: &DecodeOptions) -> Result<Decoded, DecodeError> {
+    holding_reservation(decode_bytes(bytes, options))
+}
+
+/// The decoded image holds the reservation its decode took on this thread; a failed decode
+/// gives it back.
+fn holding_reservation(result: Result<Decoded, DecodeError>) -> Result<Decoded, DecodeError> {
+    let reservation = memory::take();
+    result.map(|decoded| Decoded {
+        memory: decoded.memory.or(reservation),
+        ..decoded
+    })
+}
+
+fn decode_bytes(bytes: &[u8], options: &DecodeOptions) -> Result<Decoded, DecodeError> {
     #[cfg(feature = "jxl")]
     if jxl::is_jxl(bytes) {
         return crate::catch::quietly(|| jxl::decode(bytes, options))
@@ -204,6 +221,10 @@ const SMALL_FILE: u64 = 1024 * 1024;
 /// Decodes what is in the file at `path`. Large JPEGs are decoded straight from the file; every
 /// other file is read whole and goes through [`decode`].
 pub fn decode_file(path: &Path, options: &DecodeOptions) -> Result<Decoded, DecodeError> {
+    holding_reservation(decode_file_unheld(path, options))
+}
+
+fn decode_file_unheld(path: &Path, options: &DecodeOptions) -> Result<Decoded, DecodeError> {
     let read_err = DecodeError::Read;
     let mut file = std::fs::File::open(path).map_err(read_err)?;
     // A small file is read in one call and decoded from memory: the streaming path below
@@ -212,7 +233,7 @@ pub fn decode_file(path: &Path, options: &DecodeOptions) -> Result<Decoded, Deco
     if length <= SMALL_FILE {
         let mut bytes = vec![0; length as usize];
         file.read_exact(&mut bytes).map_err(read_err)?;
-        return decode(&bytes, options);
+        return decode_bytes(&bytes, options);
     }
     let mut head = Vec::with_capacity(jpeg::HEAD);
     (&mut file)
@@ -232,7 +253,7 @@ pub fn decode_file(path: &Path, options: &DecodeOptions) -> Result<Decoded, Deco
     }
     let mut bytes = head;
     file.read_to_end(&mut bytes).map_err(read_err)?;
-    decode(&bytes, options)
+    decode_bytes(&bytes, options)
 }
 
 /// Decoding through `image`, for every format but the JPEGs that `jpeg` takes.
@@ -259,6 +280,7 @@ fn decode_general(
             format,
             metadata: Metadata { icc, exif: None },
             skipped_scan_bytes: 0,
+            memory: None,
         });
     }
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
@@ -316,6 +338,7 @@ fn decode_general(
         format,
         metadata: Metadata { icc, exif },
         skipped_scan_bytes: 0,
+        memory: None,
     })
 }
 
