@@ -29,10 +29,7 @@ type WithProfile = (DynamicImage, Option<Vec<u8>>);
 pub fn decode(bytes: &[u8], options: &DecodeOptions) -> Result<Option<WithProfile>, DecodeError> {
     let corrupt = |e: tiff::TiffError| DecodeError::Tiff(e.to_string());
     let mut decoder = Decoder::new(Cursor::new(bytes)).map_err(corrupt)?;
-    let mut tag = |tag: Tag| -> Option<u32> {
-        let value = decoder.find_tag(tag).ok()??;
-        value.into_u32().ok()
-    };
+    let mut tag = |tag: Tag| super::tiff::tag_u32(&mut decoder, tag);
     let (Some(LZW), Some(tile_width), Some(tile_height)) = (
         tag(Tag::Compression),
         tag(Tag::TileWidth),
@@ -60,11 +57,7 @@ pub fn decode(bytes: &[u8], options: &DecodeOptions) -> Result<Option<WithProfil
         .get_tag_u64_vec(Tag::TileByteCounts)
         .map_err(corrupt)?;
     let icc = decoder.get_tag_u8_vec(Tag::IccProfile).ok();
-    let orientation = decoder
-        .find_tag(Tag::Orientation)
-        .ok()
-        .flatten()
-        .and_then(|v| Orientation::from_exif(v.into_u16().ok()?.min(255) as u8));
+    let orientation = super::tiff::orientation_of(&mut decoder);
     let (w, h) = (width as usize, height as usize);
     let (tw, th) = (tile_width as usize, tile_height as usize);
     if tw == 0 || th == 0 {

@@ -68,7 +68,12 @@ pub fn decode_cmyk(
     Ok(Some(image))
 }
 
-fn orientation_of(decoder: &mut Decoder<Cursor<&[u8]>>) -> Option<Orientation> {
+/// A tag's value as a number, `None` when absent or not one.
+pub(super) fn tag_u32(decoder: &mut Decoder<Cursor<&[u8]>>, tag: Tag) -> Option<u32> {
+    decoder.find_tag(tag).ok()??.into_u32().ok()
+}
+
+pub(super) fn orientation_of(decoder: &mut Decoder<Cursor<&[u8]>>) -> Option<Orientation> {
     decoder
         .find_tag(Tag::Orientation)
         .ok()
@@ -195,10 +200,7 @@ pub fn decode_fax3(
 ) -> Result<Option<DynamicImage>, DecodeError> {
     let corrupt = |e: tiff::TiffError| DecodeError::Tiff(e.to_string());
     let mut decoder = Decoder::new(Cursor::new(bytes)).map_err(corrupt)?;
-    let mut tag = |tag: Tag| -> Option<u32> {
-        let value = decoder.find_tag(tag).ok()??;
-        value.into_u32().ok()
-    };
+    let mut tag = |tag: Tag| tag_u32(&mut decoder, tag);
     if tag(Tag::Compression) != Some(u32::from(FAX3)) {
         return Ok(None);
     }
