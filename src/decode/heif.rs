@@ -31,7 +31,15 @@ pub fn is_heif(bytes: &[u8]) -> bool {
             .is_some_and(|b| BRANDS.iter().any(|brand| &brand[..] == b))
 }
 
+/// libheif, initialised once for the process: `LibHeif::new` is `heif_init`, and dropping it
+/// (after every image) would unregister the decoders only to register them again.
+fn libheif() -> &'static LibHeif {
+    static LIBHEIF: std::sync::OnceLock<LibHeif> = std::sync::OnceLock::new();
+    LIBHEIF.get_or_init(LibHeif::new)
+}
+
 pub fn decode(bytes: &[u8], options: &DecodeOptions) -> Result<Decoded, DecodeError> {
+    let libheif = libheif();
     let context = HeifContext::read_from_bytes(bytes).map_err(corrupt)?;
     let handle = context.primary_image_handle().map_err(corrupt)?;
     // Width and height after the file's rotation and crop, as the decode will give them.
@@ -49,7 +57,7 @@ pub fn decode(bytes: &[u8], options: &DecodeOptions) -> Result<Decoded, DecodeEr
         (false, true) => RgbChroma::HdrRgbLe,
         (true, true) => RgbChroma::HdrRgbaLe,
     };
-    let decoded = LibHeif::new()
+    let decoded = libheif
         .decode(&handle, ColorSpace::Rgb(chroma), None)
         .map_err(corrupt)?;
     let planes = decoded.planes();
