@@ -60,8 +60,13 @@ pub fn decode(bytes: &[u8], options: &DecodeOptions) -> Result<Option<WithProfil
     let orientation = super::tiff::orientation_of(&mut decoder);
     let (w, h) = (width as usize, height as usize);
     let (tw, th) = (tile_width as usize, tile_height as usize);
-    if tw == 0 || th == 0 {
-        return Err(DecodeError::Tiff("tiles of no size".into()));
+    // A tile is at most the image rounded up to TIFF's tile unit of 16: a header declaring
+    // 65536x65536 tiles for a small image must not get a 12 GB buffer.
+    let most = |side: usize| side.next_multiple_of(16).max(16);
+    if tw == 0 || th == 0 || tw > most(w) || th > most(h) {
+        return Err(DecodeError::Tiff(format!(
+            "tiles of {tw}x{th} for a {w}x{h} image"
+        )));
     }
     let across = w.div_ceil(tw);
     if offsets.len() < across * h.div_ceil(th) || counts.len() < offsets.len() {

@@ -98,6 +98,48 @@ fn tiff_bmp_and_ico_in_every_common_variant_become_upright_thumbnails() {
 }
 
 #[test]
+fn an_lzw_tiled_tiff_declaring_huge_tiles_fails_without_allocating_them() {
+    // The LZW-tiled fixture (little-endian) with 65535x65535 tiles and one tile offset: the
+    // tiff crate finds that consistent, and the tile buffer would be 12.9 GB.
+    let mut tiff = std::fs::read(fixture("tiff/rgb-tiled-lzw.tif")).unwrap();
+    let u16_at = |b: &[u8], at: usize| u16::from_le_bytes([b[at], b[at + 1]]);
+    let u32_at = |b: &[u8], at: usize| u32::from_le_bytes(b[at..at + 4].try_into().unwrap());
+    let ifd = u32_at(&tiff, 4) as usize;
+    for i in 0..usize::from(u16_at(&tiff, ifd)) {
+        let entry = ifd + 2 + 12 * i;
+        match u16_at(&tiff, entry) {
+            // TileWidth, TileLength (SHORT)
+            322 | 323 => tiff[entry + 8..entry + 10].copy_from_slice(&65535u16.to_le_bytes()),
+            // TileOffsets, TileByteCounts: one value, inline
+            324 | 325 => {
+                let (kind, at) = (u16_at(&tiff, entry + 2), u32_at(&tiff, entry + 8) as usize);
+                let first = if kind == 3 {
+                    u32::from(u16_at(&tiff, at))
+                } else {
+                    u32_at(&tiff, at)
+                };
+                tiff[entry + 4..entry + 8].copy_from_slice(&1u32.to_le_bytes());
+                tiff[entry + 8..entry + 12].copy_from_slice(&first.to_le_bytes());
+            }
+            _ => {}
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("huge-tiles.tif"), tiff).unwrap();
+    let run = run_json({
+        let mut c = tm(dir.path());
+        c.arg("huge-tiles.tif");
+        c
+    });
+    assert_eq!(run.status, 1, "{}", run.stderr);
+    let error = run.json["failures"][0]["error"].as_str().unwrap();
+    assert_eq!(
+        error,
+        "corrupt TIFF: tiles of 65535x65535 for a 64x48 image"
+    );
+}
+
+#[test]
 fn two_dimensional_group_3_fax_is_named_as_the_variant_not_read() {
     // The one-dimensional fixture with T4Options (tag 292, LONG) saying 2-D coding.
     let mut tiff = std::fs::read(fixture("tiff/bilevel-g3-lsb-strips.tif")).unwrap();
