@@ -53,6 +53,9 @@ def main():
         inks.paste(ink, (x, y, x + W // 2, y + H // 2))
     profile = Path("/usr/share/color/icc/ghostscript/ps_cmyk.icc").read_bytes()
     inks.save(out / "cmyk-profile.tif", compression="tiff_lzw", icc_profile=profile)
+    # The same inks in 16 bits a sample, profile kept (ImageMagick; Pillow has no 16-bit CMYK).
+    subprocess.run(["convert", out / "cmyk-profile.tif", "-depth", "16", "-compress", "lzw",
+                    out / "cmyk16-profile.tif"], check=True)
     # 16-bit grey spanning the full range (Pillow's convert("I;16") keeps 0-255).
     grey = rgb.convert("L")
     grey16 = Image.new("I;16", grey.size)

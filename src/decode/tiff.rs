@@ -3,7 +3,7 @@
 //! - Palette TIFFs (scans, maps, old archives), refused ("Photometric interpretation
 //!   RGBPalette is unsupported"): the indices decode as grey samples once a copy of the file
 //!   says the image is grey, and the file's ColorMap turns them into colours.
-//! - 8-bit CMYK TIFFs (print archives) carrying a profile: `image` converts CMYK by the naive
+//! - 8 and 16-bit CMYK TIFFs (print archives) carrying a profile: `image` converts CMYK by the naive
 //!   formula and drops the profile; here the inks go through it, as for CMYK JPEGs.
 //! - Group 3 fax TIFFs (compression 3, one-dimensional, as fax servers and scanners store
 //!   pages), refused by the `tiff` crate ("compression method Fax3"): the strips are decoded
@@ -35,26 +35,34 @@ pub fn is_separated(bytes: &[u8]) -> bool {
     photometric(bytes).is_some_and(|(_, value, _)| value == SEPARATED)
 }
 
-/// An 8-bit CMYK TIFF with an ICC profile, as RGB through that profile, upright; `Ok(None)`
-/// for any other separated TIFF (no profile, 16-bit, extra samples): `image` reads those.
+/// An 8 or 16-bit CMYK TIFF with an ICC profile, as RGB through that profile (16-bit inks
+/// rounded to 8 bits first, the precision moxcms's 8-bit transform and the thumbnail keep),
+/// upright; `Ok(None)` for any other separated TIFF (no profile, extra samples): `image`
+/// reads those.
 pub fn decode_cmyk(
     bytes: &[u8],
     options: &DecodeOptions,
 ) -> Result<Option<DynamicImage>, DecodeError> {
     let corrupt = |e: tiff::TiffError| DecodeError::Tiff(e.to_string());
     let mut decoder = Decoder::new(Cursor::new(bytes)).map_err(corrupt)?;
-    if decoder.colortype().map_err(corrupt)? != ColorType::CMYK(8) {
-        return Ok(None);
-    }
+    let bits = match decoder.colortype().map_err(corrupt)? {
+        ColorType::CMYK(bits @ (8 | 16)) => bits,
+        _ => return Ok(None),
+    };
     let Some(icc) = decoder.get_tag_u8_vec(Tag::IccProfile).ok() else {
         return Ok(None);
     };
     let (width, height) = decoder.dimensions().map_err(corrupt)?;
     super::check_dimensions(width, height, options)?;
-    super::memory::check(u64::from(width) * u64::from(height) * 4)?;
+    super::memory::check(u64::from(width) * u64::from(height) * 4 * u64::from(bits / 8))?;
     let orientation = orientation_of(&mut decoder);
-    let DecodingResult::U8(inks) = decoder.read_image().map_err(corrupt)? else {
-        return Ok(None);
+    let inks = match decoder.read_image().map_err(corrupt)? {
+        DecodingResult::U8(inks) => inks,
+        DecodingResult::U16(inks) => inks
+            .iter()
+            .map(|&v| ((u32::from(v) + 128) / 257) as u8)
+            .collect(),
+        _ => return Ok(None),
     };
     if inks.len() < width as usize * height as usize * 4 {
         return Err(DecodeError::Tiff(

@@ -86,14 +86,18 @@ fn tiff_bmp_and_ico_in_every_common_variant_become_upright_thumbnails() {
         }
     }
     assert_eq!(run.status, 0, "{}", run.stderr);
-    assert_eq!(names(&out).len(), 21);
+    assert_eq!(names(&out).len(), 22);
     // CMYK inks through the file's profile, as lcms2 (Pillow's ImageCms, perceptual intent,
     // black point compensation) converts them; the naive formula image uses would give
     // (255, 25, 25), (55, 255, 25), (25, 75, 255).
-    let (_, got) = quadrants(&out.join("cmyk-profile_32.png"));
-    let lcms2 = [[255, 85, 85], [0, 255, 63], [37, 147, 255], [255, 255, 255]];
-    for (g, want) in got.iter().zip(lcms2) {
-        assert!(near(*g, want, 3), "cmyk-profile: {got:?}");
+    // The same inks at 16 bits a sample (ImageMagick's copy) go through the profile too;
+    // before, `image` took them and applied the naive formula.
+    for stem in ["cmyk-profile", "cmyk16-profile"] {
+        let (_, got) = quadrants(&out.join(format!("{stem}_32.png")));
+        let lcms2 = [[255, 85, 85], [0, 255, 63], [37, 147, 255], [255, 255, 255]];
+        for (g, want) in got.iter().zip(lcms2) {
+            assert!(near(*g, want, 3), "{stem}: {got:?}");
+        }
     }
 }
 
