@@ -159,38 +159,37 @@ fn through_profile(cmyk: &[u8], icc: Option<&[u8]>, rgb: &mut RgbImage) -> bool 
 fn compensate_black(rgb: &mut RgbImage, black: [u8; 3]) {
     // lcms2 takes the black's lightness (as a neutral's); luminance in the D50-adapted sRGB
     // matrix, the PCS being D50. L* 50, the most lcms2 compensates, is a luminance of 0.1842.
-    let [r, g, b] = black.map(to_linear);
+    let [r, g, b] = black.map(srgb_to_linear);
     let k = (0.2225 * r + 0.7169 * g + 0.0606 * b).min(0.1842);
     if k <= 0.0 {
         return;
     }
     let table: Vec<u8> = (0..=255u8)
-        .map(|v| {
-            let linear = ((to_linear(v) - k) / (1.0 - k)).max(0.0);
-            (from_linear(linear) * 255.0).round() as u8
-        })
+        .map(|v| linear_to_srgb((srgb_to_linear(v) - k) / (1.0 - k)))
         .collect();
     for sample in rgb.iter_mut() {
         *sample = table[usize::from(*sample)];
     }
 }
 
-/// sRGB's curve, 8-bit to linear light (0..1).
-fn to_linear(v: u8) -> f64 {
-    let v = f64::from(v) / 255.0;
+/// sRGB's curve, 8-bit to linear light (0..1). `libm`'s `pow`, the same on every platform:
+/// the placeholders' hashes must equal the reference implementations' to the bit.
+pub fn srgb_to_linear(value: u8) -> f64 {
+    let v = f64::from(value) / 255.0;
     if v <= 0.04045 {
         v / 12.92
     } else {
-        ((v + 0.055) / 1.055).powf(2.4)
+        libm::pow((v + 0.055) / 1.055, 2.4)
     }
 }
 
-/// sRGB's curve, linear light to 0..1.
-fn from_linear(v: f64) -> f64 {
+/// sRGB's curve, linear light (clamped to 0..1) to 8 bits, rounded.
+pub fn linear_to_srgb(value: f64) -> u8 {
+    let v = value.clamp(0.0, 1.0);
     if v <= 0.003_130_8 {
-        v * 12.92
+        (v * 12.92 * 255.0 + 0.5).trunc() as u8
     } else {
-        1.055 * v.powf(1.0 / 2.4) - 0.055
+        ((1.055 * libm::pow(v, 0.416_666_666_666_666_7) - 0.055) * 255.0 + 0.5).trunc() as u8
     }
 }
 

@@ -3,6 +3,8 @@
 
 use image::{imageops, RgbaImage};
 
+use crate::colour::{linear_to_srgb, srgb_to_linear};
+
 /// ThumbHash is defined on images of at most 100x100; larger ones are shrunk to fit first.
 const THUMBHASH_MAX_SIDE: u32 = 100;
 /// BlurHash's components across and down: the common choice (its own demo's default).
@@ -201,24 +203,6 @@ pub fn blurhash_of(pixels: &RgbaImage) -> String {
         base83(&mut out, q[0] * 19 * 19 + q[1] * 19 + q[2], 2);
     }
     out
-}
-
-fn srgb_to_linear(value: u8) -> f64 {
-    let v = f64::from(value) / 255.0;
-    if v <= 0.04045 {
-        v / 12.92
-    } else {
-        libm::pow((v + 0.055) / 1.055, 2.4)
-    }
-}
-
-fn linear_to_srgb(value: f64) -> u8 {
-    let v = value.clamp(0.0, 1.0);
-    if v <= 0.003_130_8 {
-        (v * 12.92 * 255.0 + 0.5).trunc() as u8
-    } else {
-        ((1.055 * libm::pow(v, 0.416_666_666_666_666_7) - 0.055) * 255.0 + 0.5).trunc() as u8
-    }
 }
 
 fn base83(out: &mut String, value: u64, digits: u32) {
