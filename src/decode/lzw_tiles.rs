@@ -16,25 +16,21 @@ use tiff::decoder::Decoder;
 use tiff::tags::Tag;
 use weezl::{decode::Configuration, BitOrder, LzwStatus};
 
+use super::tiff::WithProfile;
 use super::{DecodeError, DecodeOptions};
 
-const LZW: u32 = 5;
 const HORIZONTAL: u32 = 2;
 
-/// An image and its ICC profile.
-type WithProfile = (DynamicImage, Option<Vec<u8>>);
-
-/// The image and its ICC profile, or `Ok(None)` when the file is not an LZW-tiled TIFF of the
-/// layout read here.
-pub fn decode(bytes: &[u8], options: &DecodeOptions) -> Result<Option<WithProfile>, DecodeError> {
+/// The LZW-compressed TIFF in `bytes` (its header in `decoder`) and its ICC profile, or
+/// `Ok(None)` when it is in strips, or tiled in a layout not read here.
+pub fn decode(
+    bytes: &[u8],
+    mut decoder: Decoder<Cursor<&[u8]>>,
+    options: &DecodeOptions,
+) -> Result<Option<WithProfile>, DecodeError> {
     let corrupt = |e: tiff::TiffError| DecodeError::Tiff(e.to_string());
-    let mut decoder = Decoder::new(Cursor::new(bytes)).map_err(corrupt)?;
     let mut tag = |tag: Tag| super::tiff::tag_u32(&mut decoder, tag);
-    let (Some(LZW), Some(tile_width), Some(tile_height)) = (
-        tag(Tag::Compression),
-        tag(Tag::TileWidth),
-        tag(Tag::TileLength),
-    ) else {
+    let (Some(tile_width), Some(tile_height)) = (tag(Tag::TileWidth), tag(Tag::TileLength)) else {
         return Ok(None);
     };
     let samples = tag(Tag::SamplesPerPixel).unwrap_or(1);

@@ -268,10 +268,8 @@ fn decode_general(
         Some((tiff::decode_palette(bytes, options)?, None))
     } else if tiff::is_separated(bytes) {
         tiff::decode_cmyk(bytes, options)?.map(|image| (image, None))
-    } else if let Some(image) = tiff::decode_fax3(bytes, options)? {
-        Some((image, None))
     } else {
-        lzw_tiles::decode(bytes, options)?
+        tiff::decode_compressed(bytes, options)?
     };
     if let Some((image, icc)) = special_tiff {
         return Ok(Decoded {

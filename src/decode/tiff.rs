@@ -199,19 +199,38 @@ pub fn decode_palette(bytes: &[u8], options: &DecodeOptions) -> Result<DynamicIm
 const T4_OPTIONS: u16 = 292;
 const FILL_ORDER: u16 = 266;
 /// Compression 3: CCITT Group 3 fax.
-const FAX3: u16 = 3;
+const FAX3: u32 = 3;
 
-/// The Group 3 fax TIFF in `bytes` as grey, upright; `Ok(None)` for any other compression.
-pub fn decode_fax3(
+/// Compression 5: LZW.
+const LZW: u32 = 5;
+
+/// An image and its ICC profile.
+pub type WithProfile = (DynamicImage, Option<Vec<u8>>);
+
+/// A TIFF whose compression the `tiff` crate refuses or misreads, decoded here from one parse
+/// of its header: Group 3 fax, and LZW tiles (see `lzw_tiles`). `Ok(None)` for every other
+/// TIFF, which `image` reads.
+pub fn decode_compressed(
     bytes: &[u8],
     options: &DecodeOptions,
-) -> Result<Option<DynamicImage>, DecodeError> {
+) -> Result<Option<WithProfile>, DecodeError> {
     let corrupt = |e: tiff::TiffError| DecodeError::Tiff(e.to_string());
     let mut decoder = Decoder::new(Cursor::new(bytes)).map_err(corrupt)?;
-    let mut tag = |tag: Tag| tag_u32(&mut decoder, tag);
-    if tag(Tag::Compression) != Some(u32::from(FAX3)) {
-        return Ok(None);
+    match tag_u32(&mut decoder, Tag::Compression) {
+        Some(FAX3) => Ok(Some((decode_fax3(bytes, decoder, options)?, None))),
+        Some(LZW) => super::lzw_tiles::decode(bytes, decoder, options),
+        _ => Ok(None),
     }
+}
+
+/// The Group 3 fax TIFF in `bytes`, its header in `decoder`, as grey, upright.
+fn decode_fax3(
+    bytes: &[u8],
+    mut decoder: Decoder<Cursor<&[u8]>>,
+    options: &DecodeOptions,
+) -> Result<DynamicImage, DecodeError> {
+    let corrupt = |e: tiff::TiffError| DecodeError::Tiff(e.to_string());
+    let mut tag = |tag: Tag| tag_u32(&mut decoder, tag);
     if tag(Tag::Unknown(T4_OPTIONS)).unwrap_or(0) & 1 != 0 {
         return Err(DecodeError::Variant(
             "two-dimensional Group 3 fax (T4Options bit 0); one-dimensional Group 3 and \
@@ -300,7 +319,7 @@ pub fn decode_fax3(
     let luma = image::GrayImage::from_raw(width, height, grey).expect("sized above");
     let mut image = DynamicImage::ImageLuma8(luma);
     image.apply_orientation(orientation.unwrap_or(Orientation::NoTransforms));
-    Ok(Some(image))
+    Ok(image)
 }
 
 #[cfg(test)]
