@@ -179,7 +179,7 @@ pub fn decode(bytes: &[u8], options: &DecodeOptions) -> Result<Decoded, DecodeEr
 fn holding_reservation(result: Result<Decoded, DecodeError>) -> Result<Decoded, DecodeError> {
     let reservation = memory::take();
     result.map(|decoded| Decoded {
-        memory: decoded.memory.or(reservation),
+        memory: reservation,
         ..decoded
     })
 }
