@@ -17,18 +17,9 @@ use moxcms::{CicpColorPrimaries, CicpProfile, ColorProfile, MatrixCoefficients};
 
 use super::{check_dimensions, memory, meta, DecodeError, DecodeOptions, Decoded, Metadata};
 
-/// `ftyp` brands of the still-image HEIF family: HEVC (`heic`...), AV1 (`avif`), and the
-/// structural brands (`mif1`, `msf1`) files of either declare first.
-const BRANDS: &[&[u8; 4]] = &[
-    b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"avif", b"avis",
-];
-
 /// Whether `bytes` start like a HEIF or AVIF file (an `ftyp` box with one of their brands).
 pub fn is_heif(bytes: &[u8]) -> bool {
-    bytes.get(4..8) == Some(b"ftyp")
-        && bytes
-            .get(8..12)
-            .is_some_and(|b| BRANDS.iter().any(|brand| &brand[..] == b))
+    super::sniff::heif_kind(bytes).is_some()
 }
 
 /// libheif, initialised once for the process: `LibHeif::new` is `heif_init`, and dropping it

@@ -19,11 +19,9 @@ pub fn sniff(bytes: &[u8]) -> Result<ImageFormat, DecodeError> {
 }
 
 /// Image formats we know by their magic bytes and do not decode, so the error names them
-/// rather than calling them "of an unknown kind".
+/// rather than calling them "of an unknown kind". (JPEG XL, HEIF and AVIF are decoded before
+/// this is asked, in a build with their feature.)
 fn recognised(bytes: &[u8]) -> Option<&'static str> {
-    let brand = (bytes.get(4..8) == Some(b"ftyp"))
-        .then(|| bytes.get(8..12))
-        .flatten();
     match bytes {
         [0x00, 0x00, 0x00, 0x0C, b'j', b'P', b' ', b' ', ..] | [0xFF, 0x4F, 0xFF, 0x51, ..] => {
             Some("JPEG 2000")
@@ -31,13 +29,22 @@ fn recognised(bytes: &[u8]) -> Option<&'static str> {
         [0x00, 0x00, 0x00, 0x0C, b'J', b'X', b'L', b' ', ..] | [0xFF, 0x0A, ..] => Some("JPEG XL"),
         [b'I', b'I', 0xBC, ..] => Some("JPEG XR"),
         [b'8', b'B', b'P', b'S', ..] => Some("Photoshop (PSD)"),
-        _ => match brand? {
-            b"avif" | b"avis" => Some("AVIF"),
-            b"heic" | b"heix" | b"hevc" | b"hevx" | b"heim" | b"heis" | b"mif1" | b"msf1" => {
-                Some("HEIF/HEIC")
-            }
-            _ => None,
-        },
+        _ => heif_kind(bytes),
+    }
+}
+
+/// "AVIF" or "HEIF/HEIC" for a file of the still-image HEIF family: an `ftyp` box with an AV1
+/// brand, an HEVC one, or the structural brands (`mif1`, `msf1`) files of either declare.
+pub(super) fn heif_kind(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.get(4..8) != Some(b"ftyp") {
+        return None;
+    }
+    match bytes.get(8..12)? {
+        b"avif" | b"avis" => Some("AVIF"),
+        b"heic" | b"heix" | b"hevc" | b"hevx" | b"heim" | b"heis" | b"mif1" | b"msf1" => {
+            Some("HEIF/HEIC")
+        }
+        _ => None,
     }
 }
 
