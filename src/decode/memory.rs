@@ -164,9 +164,6 @@ mod tests {
     #[test]
     fn a_large_decode_waits_for_anothers_reservation_and_fails_only_alone() {
         const GB: u64 = 1 << 30;
-        // One test owns the counter: the others in this module take nothing this large.
-        static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
-        let _serial = ONE_AT_A_TIME.lock().unwrap();
         let room = || Some((10 * GB, "a test's 10 GB"));
         let first = reserve(6 * GB, room).unwrap();
         let order = Mutex::new(Vec::new());
