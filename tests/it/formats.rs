@@ -101,6 +101,22 @@ fn tiff_bmp_and_ico_in_every_common_variant_become_upright_thumbnails() {
     }
 }
 
+/// The error of the one failure of a run over a file of `bytes` named `name`, which must fail.
+fn failure_of(name: &str, bytes: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(name), bytes).unwrap();
+    let run = run_json({
+        let mut c = tm(dir.path());
+        c.arg(name);
+        c
+    });
+    assert_eq!(run.status, 1, "{}", run.stderr);
+    run.json["failures"][0]["error"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
 #[test]
 fn an_lzw_tiled_tiff_declaring_huge_tiles_fails_without_allocating_them() {
     // The LZW-tiled fixture (little-endian) with 65535x65535 tiles and one tile offset: the
@@ -128,17 +144,8 @@ fn an_lzw_tiled_tiff_declaring_huge_tiles_fails_without_allocating_them() {
             _ => {}
         }
     }
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("huge-tiles.tif"), tiff).unwrap();
-    let run = run_json({
-        let mut c = tm(dir.path());
-        c.arg("huge-tiles.tif");
-        c
-    });
-    assert_eq!(run.status, 1, "{}", run.stderr);
-    let error = run.json["failures"][0]["error"].as_str().unwrap();
     assert_eq!(
-        error,
+        failure_of("huge-tiles.tif", &tiff),
         "corrupt TIFF: tiles of 65535x65535 for a 64x48 image"
     );
 }
@@ -152,15 +159,7 @@ fn two_dimensional_group_3_fax_is_named_as_the_variant_not_read() {
         .position(|w| w == [0x24, 0x01, 0x04, 0x00])
         .expect("a T4Options entry");
     tiff[entry + 8] |= 1;
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("fax-2d.tif"), tiff).unwrap();
-    let run = run_json({
-        let mut c = tm(dir.path());
-        c.arg("fax-2d.tif");
-        c
-    });
-    assert_eq!(run.status, 1, "{}", run.stderr);
-    let error = run.json["failures"][0]["error"].as_str().unwrap();
+    let error = failure_of("fax-2d.tif", &tiff);
     assert!(
         error.starts_with("not supported: two-dimensional Group 3 fax"),
         "{error}"
