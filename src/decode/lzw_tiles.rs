@@ -16,7 +16,7 @@ use tiff::decoder::Decoder;
 use tiff::tags::Tag;
 use weezl::{decode::Configuration, BitOrder, LzwStatus};
 
-use super::tiff::WithProfile;
+use super::tiff::{corrupt, WithProfile};
 use super::{DecodeError, DecodeOptions};
 
 const HORIZONTAL: u32 = 2;
@@ -28,7 +28,6 @@ pub fn decode(
     mut decoder: Decoder<Cursor<&[u8]>>,
     options: &DecodeOptions,
 ) -> Result<Option<WithProfile>, DecodeError> {
-    let corrupt = |e: tiff::TiffError| DecodeError::Tiff(e.to_string());
     let mut tag = |tag: Tag| super::tiff::tag_u32(&mut decoder, tag);
     let (Some(tile_width), Some(tile_height)) = (tag(Tag::TileWidth), tag(Tag::TileLength)) else {
         return Ok(None);

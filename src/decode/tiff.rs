@@ -43,7 +43,6 @@ pub fn decode_cmyk(
     bytes: &[u8],
     options: &DecodeOptions,
 ) -> Result<Option<DynamicImage>, DecodeError> {
-    let corrupt = |e: tiff::TiffError| DecodeError::Tiff(e.to_string());
     let mut decoder = Decoder::new(Cursor::new(bytes)).map_err(corrupt)?;
     let bits = match decoder.colortype().map_err(corrupt)? {
         ColorType::CMYK(bits @ (8 | 16)) => bits,
@@ -74,6 +73,11 @@ pub fn decode_cmyk(
     let mut image = DynamicImage::ImageRgb8(rgb);
     image.apply_orientation(orientation.unwrap_or(Orientation::NoTransforms));
     Ok(Some(image))
+}
+
+/// The `tiff` crate's reason, as this module's error.
+pub(super) fn corrupt(error: tiff::TiffError) -> DecodeError {
+    DecodeError::Tiff(error.to_string())
 }
 
 /// A tag's value as a number, `None` when absent or not one.
@@ -131,7 +135,6 @@ pub fn decode_palette(bytes: &[u8], options: &DecodeOptions) -> Result<DynamicIm
         GREY.to_le_bytes()
     };
     grey[at..at + 2].copy_from_slice(&value);
-    let corrupt = |e: tiff::TiffError| DecodeError::Tiff(e.to_string());
     let mut limits = Limits::default();
     limits.decoding_buffer_size = usize::try_from(options.max_pixels).unwrap_or(usize::MAX);
     let mut decoder = Decoder::new(Cursor::new(grey.as_slice()))
@@ -214,7 +217,6 @@ pub fn decode_compressed(
     bytes: &[u8],
     options: &DecodeOptions,
 ) -> Result<Option<WithProfile>, DecodeError> {
-    let corrupt = |e: tiff::TiffError| DecodeError::Tiff(e.to_string());
     let mut decoder = Decoder::new(Cursor::new(bytes)).map_err(corrupt)?;
     match tag_u32(&mut decoder, Tag::Compression) {
         Some(FAX3) => Ok(Some((decode_fax3(bytes, decoder, options)?, None))),
@@ -229,7 +231,6 @@ fn decode_fax3(
     mut decoder: Decoder<Cursor<&[u8]>>,
     options: &DecodeOptions,
 ) -> Result<DynamicImage, DecodeError> {
-    let corrupt = |e: tiff::TiffError| DecodeError::Tiff(e.to_string());
     let mut tag = |tag: Tag| tag_u32(&mut decoder, tag);
     if tag(Tag::Unknown(T4_OPTIONS)).unwrap_or(0) & 1 != 0 {
         return Err(DecodeError::Variant(
