@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """Writes the TIFF (and BMP, ICO) fixtures of tests/it/formats.rs with Pillow (its libtiff):
 one 64x48 picture of four coloured quadrants in each compression, bit depth and layout users
-have; ImageMagick's `convert` writes the tiled one. Usage: make-tiff-fixtures.py tests/fixtures/tiff
+have; ImageMagick's `convert` writes the tiled one, libtiff's `tiffcp` (libtiff-tools) the
+fax codings. Usage: make-tiff-fixtures.py tests/fixtures/tiff
+(the fax pages go beside it, in tests/fixtures/fax)
 """
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -82,6 +85,27 @@ def main():
     rgba = rgb.convert("RGBA")
     rgba.save(out / "icon-png.ico", sizes=[(16, 16), (48, 48)])
     rgba.save(out / "icon-bmp.ico", sizes=[(16, 16), (48, 48)], bitmap_format="bmp")
+    fax_variants(out.parent / "fax")
+
+
+def fax_variants(out):
+    """A dithered page of rings, 173x97 (odd, so lines end mid-byte), as a PNG and in the
+    fax codings libtiff's tiffcp writes: its changes of colour at every angle exercise each
+    mode of two-dimensional coding, which the quadrants would not."""
+    out.mkdir(parents=True, exist_ok=True)
+    w, h = 173, 97
+    rings = Image.new("L", (w, h))
+    rings.putdata([int(128 + 127 * math.sin(math.hypot(x - 60, y - 40) / 4))
+                   for y in range(h) for x in range(w)])
+    page = rings.convert("1")  # Floyd-Steinberg
+    page.save(out / "fax-page.png")
+    page.save(out / "fax-raw.tif")
+    for coding, name in [("g4", "g4"), ("g3:1d", "g3-1d"), ("g3:2d", "g3-2d"),
+                         ("g3:2d:fill", "g3-2d-fill-lsb-strips")]:
+        extra = ["-f", "lsb2msb", "-r", "16"] if "fill" in coding else []
+        subprocess.run(["tiffcp", "-c", coding, *extra, out / "fax-raw.tif",
+                        out / f"fax-{name}.tif"], check=True)
+    (out / "fax-raw.tif").unlink()
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@
 //! process. JPEGs take the [`jpeg`] path, scaled while decoding; the other formats go through
 //! `image`. This module neither resizes nor touches the disk.
 
+mod fax3;
 #[cfg(feature = "heif")]
 mod heif;
 pub mod jpeg;

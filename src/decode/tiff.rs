@@ -5,9 +5,10 @@
 //!   says the image is grey, and the file's ColorMap turns them into colours.
 //! - 8 and 16-bit CMYK TIFFs (print archives) carrying a profile: `image` converts CMYK by the naive
 //!   formula and drops the profile; here the inks go through it, as for CMYK JPEGs.
-//! - Group 3 fax TIFFs (compression 3, one-dimensional, as fax servers and scanners store
-//!   pages), refused by the `tiff` crate ("compression method Fax3"): the strips are decoded
-//!   here with the `fax` crate, the one the `tiff` crate uses for Group 4.
+//! - Group 3 fax TIFFs (compression 3, one- or two-dimensional, as fax servers and scanners
+//!   store pages), refused by the `tiff` crate ("compression method Fax3"): the strips are
+//!   decoded by `fax3` on the code tables of the `fax` crate, the one the `tiff` crate uses
+//!   for Group 4.
 
 use std::io::Cursor;
 
@@ -232,13 +233,8 @@ fn decode_fax3(
     options: &DecodeOptions,
 ) -> Result<DynamicImage, DecodeError> {
     let mut tag = |tag: Tag| tag_u32(&mut decoder, tag);
-    if tag(Tag::Unknown(T4_OPTIONS)).unwrap_or(0) & 1 != 0 {
-        return Err(DecodeError::Variant(
-            "two-dimensional Group 3 fax (T4Options bit 0); one-dimensional Group 3 and \
-             Group 4 are read"
-                .into(),
-        ));
-    }
+    // T4Options bit 0: lines may be two-dimensional (each then says which it is).
+    let two_d = tag(Tag::Unknown(T4_OPTIONS)).unwrap_or(0) & 1 != 0;
     // Fax's white runs are bits of 0, which a BlackIsZero file (1) shows as black.
     let white = if tag(Tag::PhotometricInterpretation) == Some(1) {
         0
@@ -252,7 +248,7 @@ fn decode_fax3(
     super::memory::check(u64::from(width) * u64::from(height))?;
     let width16 = u16::try_from(width)
         .map_err(|_| DecodeError::Variant(format!("a fax {width} pixels wide")))?;
-    let rows_per_strip = rows_per_strip.unwrap_or(height).clamp(1, height);
+    let rows_per_strip = rows_per_strip.unwrap_or(height).clamp(1, height) as usize;
     let offsets = decoder
         .get_tag_u64_vec(Tag::StripOffsets)
         .map_err(corrupt)?;
@@ -262,60 +258,38 @@ fn decode_fax3(
     let orientation = orientation_of(&mut decoder);
     let (w, h) = (width as usize, height as usize);
     let mut grey = vec![white; w * h];
-    let mut rows = 0;
-    for (strip, (&offset, &count)) in offsets.iter().zip(&counts).enumerate() {
-        let start = usize::try_from(offset).unwrap_or(usize::MAX);
-        let end = start.saturating_add(usize::try_from(count).unwrap_or(usize::MAX));
+    let strips = offsets.len().min(counts.len());
+    if strips < h.div_ceil(rows_per_strip) {
+        return Err(DecodeError::Tiff(format!(
+            "{strips} fax strips of {rows_per_strip} rows for {h} rows"
+        )));
+    }
+    for (strip, rows) in grey.chunks_mut(w * rows_per_strip).enumerate() {
+        let start = usize::try_from(offsets[strip]).unwrap_or(usize::MAX);
+        let end = start.saturating_add(usize::try_from(counts[strip]).unwrap_or(usize::MAX));
         let data = bytes
             .get(start..end)
             .ok_or_else(|| DecodeError::Tiff(format!("strip {strip} lies outside the file")))?;
-        let first = strip * rows_per_strip as usize;
-        let last = (first + rows_per_strip as usize).min(h);
-        let mut row = first;
-        let mut put = |transitions: &[u16]| {
-            if row < last {
-                let line = &mut grey[row * w..(row + 1) * w];
-                for (pixel, colour) in line
-                    .iter_mut()
-                    .zip(fax::decoder::pels(transitions, width16))
-                {
-                    if colour == fax::Color::Black {
-                        *pixel = 255 - white;
-                    }
-                }
-                row += 1;
-            }
-        };
         let input = data
             .iter()
-            .map(|&b| Ok::<u8, ()>(if lsb_first { b.reverse_bits() } else { b }));
-        let mut g3 = fax::decoder::Group3Decoder::new(input).map_err(|_| {
-            DecodeError::Tiff(format!("strip {strip}: no Group 3 line start (EOL)"))
-        })?;
-        loop {
-            match g3.advance() {
-                Ok(status) => {
-                    put(g3.transitions());
-                    if status == fax::decoder::DecodeStatus::End {
-                        break;
-                    }
-                }
-                // The strip's last line has no EOL after it: it ends with the data, and counts
-                // if its runs cover the width.
-                Err(_) => {
-                    if g3.transitions().last().is_some_and(|&end| end >= width16) {
-                        put(g3.transitions());
-                    }
-                    break;
+            .map(|&b| if lsb_first { b.reverse_bits() } else { b });
+        let count = rows.len() / w;
+        let mut lines = rows.chunks_mut(w);
+        let put = |transitions: &[u16]| {
+            let line = lines.next().expect("one line a row");
+            for (pixel, colour) in line
+                .iter_mut()
+                .zip(fax::decoder::pels(transitions, width16))
+            {
+                if colour == fax::Color::Black {
+                    *pixel = 255 - white;
                 }
             }
-        }
-        rows += row - first;
-    }
-    if rows < h {
-        return Err(DecodeError::Tiff(format!(
-            "Group 3 fax data for {rows} of {h} rows"
-        )));
+        };
+        super::fax3::decode_strip(input, width16, two_d, count, put).map_err(|(row, why)| {
+            let row = strip * rows_per_strip + row;
+            DecodeError::Tiff(format!("Group 3 fax row {row} of {h}: {why}"))
+        })?;
     }
     let luma = image::GrayImage::from_raw(width, height, grey).expect("sized above");
     let mut image = DynamicImage::ImageLuma8(luma);

@@ -151,18 +151,40 @@ fn an_lzw_tiled_tiff_declaring_huge_tiles_fails_without_allocating_them() {
 }
 
 #[test]
-fn two_dimensional_group_3_fax_is_named_as_the_variant_not_read() {
-    // The one-dimensional fixture with T4Options (tag 292, LONG) saying 2-D coding.
-    let mut tiff = std::fs::read(fixture("tiff/bilevel-g3-lsb-strips.tif")).unwrap();
-    let entry = tiff
-        .windows(4)
-        .position(|w| w == [0x24, 0x01, 0x04, 0x00])
-        .expect("a T4Options entry");
-    tiff[entry + 8] |= 1;
-    let error = failure_of("fax-2d.tif", &tiff);
-    assert!(
-        error.starts_with("not supported: two-dimensional Group 3 fax"),
-        "{error}"
+fn group_3_fax_in_every_coding_gives_the_page_itself() {
+    // A dithered page of rings (`tests/fixtures/fax`, from make-tiff-fixtures.py) as a PNG and
+    // in libtiff's fax codings: Group 4 (the tiff crate decodes it), Group 3 one-dimensional,
+    // two-dimensional, and two-dimensional with byte-aligned EOLs, bits least significant
+    // first and strips of 16 rows. Each must give the PNG's thumbnails byte for byte.
+    let dir = tempfile::tempdir().unwrap();
+    let run = run_json({
+        let mut c = tm(dir.path());
+        c.arg(fixture("fax")).args(["-s", "173,40", "-f", "png"]);
+        c
+    });
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let out = dir.path().join("out");
+    let read = |name: String| std::fs::read(out.join(name)).unwrap();
+    for size in [173, 40] {
+        let page = read(format!("fax-page_{size}.png"));
+        for stem in [
+            "fax-g4",
+            "fax-g3-1d",
+            "fax-g3-2d",
+            "fax-g3-2d-fill-lsb-strips",
+        ] {
+            assert!(
+                read(format!("{stem}_{size}.png")) == page,
+                "{stem} at {size} px"
+            );
+        }
+    }
+    // A damaged line fails with the row it is on (libtiff: "Bad code word at line 51").
+    let mut tiff = std::fs::read(fixture("fax/fax-g3-2d.tif")).unwrap();
+    tiff[2000..2004].fill(0xFF);
+    assert_eq!(
+        failure_of("damaged.tif", &tiff),
+        "corrupt TIFF: Group 3 fax row 51 of 97: a vertical code outside the line"
     );
 }
 

@@ -1,0 +1,213 @@
+//! Group 3 fax lines (ITU-T T.4), one- and two-dimensional, read with the `fax` crate's code
+//! tables. The crate's own decoder reads one-dimensional lines only, and the `tiff` crate
+//! refuses Group 3 altogether. A two-dimensional line is coded as Group 4 (T.6) codes a line:
+//! each change of colour relative to the line above. Every line starts with an EOL, followed in
+//! two-dimensional files by one bit saying how that line is coded. Found and resynchronised as
+//! libtiff does: the decoder skips to the next EOL at each row.
+
+use std::convert::Infallible;
+
+use fax::maps::{black, mode, white, Mode};
+use fax::{BitReader, ByteReader, Color};
+
+/// Why a strip's rows stopped early, for the error line.
+pub type Stop = &'static str;
+
+/// Decodes `rows` lines of `width` pixels from one strip's `bytes` (most significant bit
+/// first), handing each to `line` as the positions where the colour changes, starting from
+/// white (`fax::decoder::pels` turns them into pixels). `two_d`: the file's T4Options say
+/// lines may be two-dimensional. On failure, the number of lines decoded, and why it stopped.
+pub fn decode_strip(
+    bytes: impl Iterator<Item = u8>,
+    width: u16,
+    two_d: bool,
+    rows: usize,
+    mut line: impl FnMut(&[u16]),
+) -> Result<(), (usize, Stop)> {
+    // Zeros after the data: the code tables look up to 13 bits ahead, further than a strip's
+    // last code may reach, and zeros run into no code (the EOL search then ends the data).
+    let input = bytes.chain([0; 4]).map(Ok::<u8, Infallible>);
+    let Ok(mut reader) = ByteReader::new(input);
+    // Two-dimensional lines are coded against the line above, white above the first.
+    let mut above = Vec::new();
+    let mut current = Vec::new();
+    for row in 0..rows {
+        skip_to_eol(&mut reader).map_err(|why| (row, why))?;
+        let one_d = !two_d || {
+            let tag = reader.peek(1).ok_or((row, "the data ends"))?;
+            skip(&mut reader, 1);
+            tag == 1
+        };
+        current.clear();
+        if one_d {
+            line_1d(&mut reader, width, &mut current)
+        } else {
+            line_2d(&mut reader, width, &above, &mut current)
+        }
+        .map_err(|why| (row, why))?;
+        line(&current);
+        std::mem::swap(&mut above, &mut current);
+    }
+    Ok(())
+}
+
+fn skip<R: BitReader<Error = Infallible>>(reader: &mut R, bits: u8) {
+    let Ok(()) = reader.consume(bits);
+}
+
+/// Skips to just after the next EOL (eleven or more zero bits, then a one), as libtiff does:
+/// anything before it (a stray code after a line's last run) is passed over.
+fn skip_to_eol<R: BitReader<Error = Infallible>>(reader: &mut R) -> Result<(), Stop> {
+    const DATA_ENDS: Stop = "the data ends before the next line";
+    while reader.peek(11).ok_or(DATA_ENDS)? != 0 {
+        skip(reader, 1);
+    }
+    while reader.peek(1).ok_or(DATA_ENDS)? == 0 {
+        skip(reader, 1);
+    }
+    skip(reader, 1);
+    Ok(())
+}
+
+/// An EOL (with fill bits) comes next: eight zero bits begin no code of either table.
+fn eol_ahead<R: BitReader>(reader: &R) -> bool {
+    reader.peek(8) == Some(0)
+}
+
+/// One run of `colour`: make-up codes (64 and up) until a terminating code (below 64).
+fn run<R: BitReader>(reader: &mut R, colour: Color) -> Result<u16, Stop> {
+    let mut sum: u16 = 0;
+    loop {
+        let n = match colour {
+            Color::White => white::decode(reader),
+            Color::Black => black::decode(reader),
+        }
+        .ok_or("a code that is no run length")?;
+        sum = sum.saturating_add(n);
+        if n < 64 {
+            return Ok(sum);
+        }
+    }
+}
+
+/// A line cut short by an EOL is white to its end, as libtiff fills it.
+fn end_white(out: &mut Vec<u16>, at: u16) {
+    if out.len() % 2 == 1 {
+        out.push(at);
+    }
+}
+
+/// A one-dimensional line: alternating white and black runs from the left edge. Runs past the
+/// width are cut at it, as libtiff cuts them.
+fn line_1d<R: BitReader>(reader: &mut R, width: u16, out: &mut Vec<u16>) -> Result<(), Stop> {
+    let (mut a0, mut colour) = (0u16, Color::White);
+    while a0 < width {
+        if eol_ahead(reader) {
+            end_white(out, a0);
+            return Ok(());
+        }
+        a0 = a0.saturating_add(run(reader, colour)?).min(width);
+        if a0 < width {
+            out.push(a0);
+        }
+        colour = !colour;
+    }
+    Ok(())
+}
+
+/// A two-dimensional line against the line `above` (both as positions of colour changes, the
+/// first a change to black): T.6's pass, horizontal and vertical modes.
+fn line_2d<R: BitReader>(
+    reader: &mut R,
+    width: u16,
+    above: &[u16],
+    out: &mut Vec<u16>,
+) -> Result<(), Stop> {
+    let (mut a0, mut colour) = (0u16, Color::White);
+    // At the start, a0 stands before the first pixel, so a change at 0 counts as after it.
+    let mut start = true;
+    while a0 < width {
+        if eol_ahead(reader) {
+            end_white(out, a0);
+            return Ok(());
+        }
+        // b1: the first change above, right of a0, to the colour a0 is not; b2 the one after.
+        // Changes at even positions of the list are to black.
+        let from = if start { 0 } else { a0 + 1 };
+        let mut k = above.partition_point(|&p| p < from);
+        if (k % 2 == 0) != (colour == Color::White) {
+            k += 1;
+        }
+        let b1 = above.get(k).copied().unwrap_or(width);
+        let b2 = above.get(k + 1).copied().unwrap_or(width);
+        match mode::decode(reader).ok_or("a code that is no two-dimensional mode")? {
+            Mode::Pass => a0 = b2,
+            Mode::Vertical(delta) => {
+                let a1 = i32::from(b1) + i32::from(delta);
+                if a1 < i32::from(if start { 0 } else { a0 }) || a1 > i32::from(width) {
+                    return Err("a vertical code outside the line");
+                }
+                a0 = a1 as u16;
+                if a0 < width {
+                    out.push(a0);
+                }
+                colour = !colour;
+            }
+            Mode::Horizontal => {
+                let a1 = a0.saturating_add(run(reader, colour)?).min(width);
+                let a2 = a1.saturating_add(run(reader, !colour)?).min(width);
+                out.extend([a1, a2].into_iter().filter(|&a| a < width));
+                a0 = a2;
+            }
+            Mode::Extension => return Err("uncompressed mode, which is not read"),
+            Mode::EOF => return Err("an end of data inside a line"),
+        }
+        start = false;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decode_strip;
+
+    /// The lines of `bits` (a string of 0 and 1, spaces ignored), `width` wide.
+    fn lines(bits: &str, width: u16, two_d: bool, rows: usize) -> Vec<Vec<u16>> {
+        let bits: Vec<u8> = bits
+            .bytes()
+            .filter(|b| *b != b' ')
+            .map(|b| b - b'0')
+            .collect();
+        let bytes = bits.chunks(8).map(|c| {
+            c.iter()
+                .enumerate()
+                .fold(0u8, |byte, (i, &bit)| byte | bit << (7 - i))
+        });
+        let mut out = Vec::new();
+        decode_strip(bytes, width, two_d, rows, |line| out.push(line.to_vec())).unwrap();
+        out
+    }
+
+    #[test]
+    fn two_dimensional_lines_follow_the_line_above() {
+        // Width 16. Line 1, 1-D (tag 1): white 4 (1011), black 4 (011), white 8 (10011).
+        // Line 2, 2-D (tag 0): V0 (1) puts a change at 4, VR1 (011) at 9, V0 ends the line.
+        // Line 3, 2-D: pass (0001) skips 4..9, horizontal (001) white 2 (0111), black 3 (10):
+        // changes at 11 and 14, V0 ends the line.
+        let eol = "000000000001";
+        let bits =
+            format!("{eol}1 1011 011 10011  {eol}0 1 011 1  {eol}0 0001 001 0111 10 1  0000");
+        assert_eq!(
+            lines(&bits, 16, true, 3),
+            [vec![4, 8], vec![4, 9], vec![11, 14]]
+        );
+    }
+
+    #[test]
+    fn a_line_cut_short_by_an_eol_is_white_to_its_end() {
+        // White 4, then the next EOL: the rest of the 16 is white, not black. Then white 16.
+        let eol = "000000000001";
+        let bits = format!("{eol} 1011 {eol} 101010 00");
+        assert_eq!(lines(&bits, 16, false, 2), [vec![4, 4], vec![]]);
+    }
+}
