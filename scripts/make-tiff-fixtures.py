@@ -6,6 +6,7 @@ fax codings. Usage: make-tiff-fixtures.py tests/fixtures/tiff
 (the fax pages go beside it, in tests/fixtures/fax)
 """
 import math
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -86,6 +87,7 @@ def main():
     rgba.save(out / "icon-png.ico", sizes=[(16, 16), (48, 48)])
     rgba.save(out / "icon-bmp.ico", sizes=[(16, 16), (48, 48)], bitmap_format="bmp")
     fax_variants(out.parent / "fax")
+    lab_variants(out.parent / "lab")
 
 
 def fax_variants(out):
@@ -106,6 +108,90 @@ def fax_variants(out):
         subprocess.run(["tiffcp", "-c", coding, *extra, out / "fax-raw.tif",
                         out / f"fax-{name}.tif"], check=True)
     (out / "fax-raw.tif").unlink()
+
+
+def srgb_to_lab(rgb, white):
+    """CIE L*a*b* of an sRGB colour relative to `white` (XYZ), Bradford-adapted from D65."""
+    lin = [c / 255 / 12.92 if c / 255 <= 0.04045 else ((c / 255 + 0.055) / 1.055) ** 2.4
+           for c in rgb]
+    m = [[0.4124564, 0.3575761, 0.1804375], [0.2126729, 0.7151522, 0.0721750],
+         [0.0193339, 0.1191920, 0.9503041]]
+    xyz = [sum(m[i][j] * lin[j] for j in range(3)) for i in range(3)]
+    bradford = [[0.8951, 0.2664, -0.1614], [-0.7502, 1.7135, 0.0367],
+                [0.0389, -0.0685, 1.0296]]
+    inverse = [[0.9869929, -0.1470543, 0.1599627], [0.4323053, 0.5183603, 0.0492912],
+               [-0.0085287, 0.0400428, 0.9684867]]
+    cone = lambda v: [sum(bradford[i][j] * v[j] for j in range(3)) for i in range(3)]
+    d65 = [0.95047, 1.0, 1.08883]
+    scaled = [c * w / s for c, w, s in zip(cone(xyz), cone(white), cone(d65))]
+    xyz = [sum(inverse[i][j] * scaled[j] for j in range(3)) for i in range(3)]
+    f = [t ** (1 / 3) if t > (6 / 29) ** 3 else t / (3 * (6 / 29) ** 2) + 4 / 29
+         for t in (v / w for v, w in zip(xyz, white))]
+    return 116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])
+
+
+def lab_variants(out):
+    """The quadrants in CIE L*a*b*: written as RGB samples by Pillow, then the Photometric
+    entry set to CIELab (8) or ICCLab (9), since Pillow writes only 8-bit CIELab. 16-bit
+    CIELab relative to D50 (no WhitePoint tag: libtiff's default), 8-bit ICCLab (a*, b*
+    offset by 128) relative to D50, and ImageMagick's own 8-bit CIELab with a D65 WhitePoint."""
+    out.mkdir(parents=True, exist_ok=True)
+    d50 = [0.3457 / 0.3585, 1.0, (1 - 0.3457 - 0.3585) / 0.3585]
+    labs = [srgb_to_lab(q, d50) for q in QUADRANTS]
+
+    def write(name, samples, bits, photometric):
+        raw = bytearray()
+        for y in range(H):
+            for x in range(W):
+                raw += samples[(y >= H // 2) * 2 + (x >= W // 2)]
+        if bits == 8:
+            Image.frombytes("RGB", (W, H), bytes(raw)).save(out / name)
+        else:
+            (out / name).write_bytes(tiff16(bytes(raw)))  # Pillow writes no 16-bit RGB
+        data = bytearray((out / name).read_bytes())
+        at = find_photometric(data)
+        data[at:at + 2] = photometric.to_bytes(2, "little")
+        (out / name).write_bytes(data)
+
+    cielab16 = [b"".join(int(round(v)).to_bytes(2, "little", signed=v < 0) for v in
+                         (l * 65535 / 100, a * 256, b * 256)) for l, a, b in labs]
+    write("cielab16-d50.tif", cielab16, 16, 8)
+    icclab8 = [bytes([round(l * 255 / 100), round(a) + 128, round(b) + 128]) for l, a, b in labs]
+    write("icclab8-d50.tif", icclab8, 8, 9)
+    subprocess.run(["convert", out.parent / "tiff" / "rgb-raw.tif", "-colorspace", "Lab",
+                    out / "cielab8-imagemagick-d65.tif"], check=True)
+
+
+def tiff16(raw):
+    """A little-endian 16-bit RGB TIFF of W x H holding `raw`, uncompressed, one strip."""
+    entries = [(256, 3, 1, W), (257, 3, 1, H), (258, 3, 3, None), (259, 3, 1, 1),
+               (262, 3, 1, 2), (273, 4, 1, None), (277, 3, 1, 3), (278, 3, 1, H),
+               (279, 4, 1, len(raw)), (284, 3, 1, 1)]
+    ifd_at = 8
+    extra_at = ifd_at + 2 + 12 * len(entries) + 4
+    data_at = extra_at + 6
+    out = bytearray(b"II*\0" + struct.pack("<I", ifd_at))
+    out += struct.pack("<H", len(entries))
+    for tag, kind, count, value in entries:
+        if tag == 258:
+            value = extra_at
+        if tag == 273:
+            value = data_at
+        out += struct.pack("<HHI", tag, kind, count)
+        out += struct.pack("<HH", value, 0) if kind == 3 and count == 1 else struct.pack("<I", value)
+    out += struct.pack("<I", 0)
+    out += struct.pack("<HHH", 16, 16, 16)
+    return bytes(out + raw)
+
+
+def find_photometric(data):
+    """Where the first IFD's Photometric value sits in a little-endian TIFF."""
+    ifd = int.from_bytes(data[4:8], "little")
+    for i in range(int.from_bytes(data[ifd:ifd + 2], "little")):
+        entry = ifd + 2 + 12 * i
+        if int.from_bytes(data[entry:entry + 2], "little") == 262:
+            return entry + 8
+    raise ValueError("no Photometric entry")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-//! Colour: embedded ICC profiles converted to sRGB, and CMYK to RGB.
+//! Colour: embedded ICC profiles converted to sRGB, CMYK to RGB, and CIE L*a*b* to sRGB.
 //!
 //! Thumbnails are for the web, where an image without a profile is taken as sRGB: a photo in
 //! Display P3 or Adobe RGB whose profile is dropped (as we drop metadata) would come out dull.
@@ -190,6 +190,51 @@ pub fn linear_to_srgb(value: f64) -> u8 {
         (v * 12.92 * 255.0 + 0.5).trunc() as u8
     } else {
         ((1.055 * libm::pow(v, 0.416_666_666_666_666_7) - 0.055) * 255.0 + 0.5).trunc() as u8
+    }
+}
+
+/// CIE L*a*b* relative to a white point, to sRGB: the white adapted to sRGB's D65 by the
+/// Bradford transform, as ICC profiles and lcms2 adapt whites.
+pub struct LabToSrgb {
+    /// XYZ of the Lab white, then the matrix from XYZ (relative to it) to linear sRGB.
+    white: [f64; 3],
+    to_rgb: [[f64; 3]; 3],
+}
+
+impl LabToSrgb {
+    /// For Lab relative to the white of chromaticity `xy` (x, y).
+    pub fn new(xy: [f64; 2]) -> Self {
+        let [x, y] = xy;
+        let white = [x / y, 1.0, (1.0 - x - y) / y];
+        let d65 = moxcms::Chromaticity::D65.to_xyz();
+        let bradford =
+            moxcms::adaption_matrix_d(moxcms::Xyz::new(white[0] as f32, 1.0, white[2] as f32), d65);
+        // IEC 61966-2-1's XYZ (D65) to linear sRGB.
+        const XYZ_TO_SRGB: [[f64; 3]; 3] = [
+            [3.240_454_2, -1.537_138_5, -0.498_531_4],
+            [-0.969_266_0, 1.876_010_8, 0.041_556_0],
+            [0.055_643_4, -0.204_025_9, 1.057_225_2],
+        ];
+        let to_rgb = XYZ_TO_SRGB
+            .map(|row| std::array::from_fn(|j| (0..3).map(|k| row[k] * bradford.v[k][j]).sum()));
+        Self { white, to_rgb }
+    }
+
+    /// One colour: L* 0..100, a* and b* about -128..127.
+    pub fn convert(&self, l: f64, a: f64, b: f64) -> [u8; 3] {
+        // CIE 15's inverse of f: t^3 above 6/29, the linear segment below.
+        let finv = |t: f64| {
+            if t > 6.0 / 29.0 {
+                t * t * t
+            } else {
+                3.0 * (6.0f64 / 29.0).powi(2) * (t - 4.0 / 29.0)
+            }
+        };
+        let fy = (l + 16.0) / 116.0;
+        let f = [fy + a / 500.0, fy, fy - b / 200.0].map(finv);
+        let xyz: [f64; 3] = std::array::from_fn(|i| f[i] * self.white[i]);
+        self.to_rgb
+            .map(|row| linear_to_srgb(row.iter().zip(xyz).map(|(m, v)| m * v).sum()))
     }
 }
 

@@ -267,6 +267,8 @@ fn decode_general(
         None
     } else if tiff::is_palette(bytes) {
         Some((tiff::decode_palette(bytes, options)?, None))
+    } else if tiff::is_lab(bytes) {
+        Some((tiff::decode_lab(bytes, options)?, None))
     } else if tiff::is_separated(bytes) {
         tiff::decode_cmyk(bytes, options)?.map(|image| (image, None))
     } else {

@@ -25,6 +25,10 @@ const PHOTOMETRIC: u16 = 262;
 const GREY: u16 = 1;
 const PALETTE: u16 = 3;
 const SEPARATED: u16 = 5;
+/// CIE L*a*b* with signed a* and b* (8), and ICC's encoding with them offset by half (9).
+const CIELAB: u16 = 8;
+const ICCLAB: u16 = 9;
+const RGB: u16 = 2;
 
 /// Whether the first image of this TIFF is a palette image.
 pub fn is_palette(bytes: &[u8]) -> bool {
@@ -34,6 +38,11 @@ pub fn is_palette(bytes: &[u8]) -> bool {
 /// Whether the first image of this TIFF is separated (CMYK, possibly with extra samples).
 pub fn is_separated(bytes: &[u8]) -> bool {
     photometric(bytes).is_some_and(|(_, value, _)| value == SEPARATED)
+}
+
+/// Whether the first image of this TIFF is CIE L*a*b* (CIELab or ICCLab).
+pub fn is_lab(bytes: &[u8]) -> bool {
+    photometric(bytes).is_some_and(|(_, value, _)| value == CIELAB || value == ICCLAB)
 }
 
 /// An 8 or 16-bit CMYK TIFF with an ICC profile, as RGB through that profile (16-bit inks
@@ -126,21 +135,117 @@ fn photometric(bytes: &[u8]) -> Option<(usize, u16, bool)> {
     })
 }
 
-/// The palette TIFF in `bytes` as RGB, upright, refused over the pixel budget before decoding.
-pub fn decode_palette(bytes: &[u8], options: &DecodeOptions) -> Result<DynamicImage, DecodeError> {
-    let (at, _, big) = photometric(bytes).ok_or(DecodeError::Tiff("no palette".into()))?;
-    let mut grey = bytes.to_vec();
+/// A copy of `bytes` whose first image says it is of `photometric`, so that the `tiff` crate
+/// reads samples of a kind it refuses as ones it knows; and the original value.
+fn relabelled(bytes: &[u8], photometric_value: u16) -> Result<(Vec<u8>, u16), DecodeError> {
+    let (at, original, big) =
+        photometric(bytes).ok_or_else(|| DecodeError::Tiff("no photometric tag".into()))?;
+    let mut copy = bytes.to_vec();
     let value = if big {
-        GREY.to_be_bytes()
+        photometric_value.to_be_bytes()
     } else {
-        GREY.to_le_bytes()
+        photometric_value.to_le_bytes()
     };
-    grey[at..at + 2].copy_from_slice(&value);
+    copy[at..at + 2].copy_from_slice(&value);
+    Ok((copy, original))
+}
+
+/// A decoder of `bytes` whose buffers stay within the pixel budget.
+fn limited<'a>(
+    bytes: &'a [u8],
+    options: &DecodeOptions,
+) -> Result<Decoder<Cursor<&'a [u8]>>, DecodeError> {
     let mut limits = Limits::default();
     limits.decoding_buffer_size = usize::try_from(options.max_pixels).unwrap_or(usize::MAX);
-    let mut decoder = Decoder::new(Cursor::new(grey.as_slice()))
+    Ok(Decoder::new(Cursor::new(bytes))
         .map_err(corrupt)?
-        .with_limits(limits);
+        .with_limits(limits))
+}
+
+/// The CIE L*a*b* TIFF in `bytes` (8 or 16 bits a sample, alpha kept) as sRGB, upright. The
+/// Lab is relative to the file's WhitePoint, D50 without one (libtiff's default, after Adobe's
+/// TIFF technical note: Photoshop's Lab), adapted to sRGB's D65.
+pub fn decode_lab(bytes: &[u8], options: &DecodeOptions) -> Result<DynamicImage, DecodeError> {
+    let (rgb, kind) = relabelled(bytes, RGB)?;
+    let mut decoder = limited(&rgb, options)?;
+    let (width, height) = decoder.dimensions().map_err(corrupt)?;
+    super::check_dimensions(width, height, options)?;
+    super::memory::check(u64::from(width) * u64::from(height) * 4)?;
+    let channels = match decoder.colortype().map_err(corrupt)? {
+        ColorType::RGB(8 | 16) => 3,
+        ColorType::RGBA(8 | 16) => 4,
+        other => {
+            return Err(DecodeError::Variant(format!(
+                "Lab TIFF with samples {other:?}"
+            )))
+        }
+    };
+    let white = match decoder.find_tag(Tag::Unknown(WHITE_POINT)) {
+        Ok(Some(tiff::decoder::ifd::Value::List(xy))) => match xy.as_slice() {
+            [tiff::decoder::ifd::Value::Rational(xn, xd), tiff::decoder::ifd::Value::Rational(yn, yd)]
+                if *xd > 0 && *yn > 0 && *yd > 0 =>
+            {
+                [
+                    f64::from(*xn) / f64::from(*xd),
+                    f64::from(*yn) / f64::from(*yd),
+                ]
+            }
+            _ => D50,
+        },
+        _ => D50,
+    };
+    let orientation = orientation_of(&mut decoder);
+    let (samples, depth): (Vec<u16>, u32) = match decoder.read_image().map_err(corrupt)? {
+        DecodingResult::U8(v) => (v.into_iter().map(u16::from).collect(), 8),
+        DecodingResult::U16(v) => (v, 16),
+        _ => return Err(DecodeError::Variant("Lab TIFF of that depth".into())),
+    };
+    let pixels = width as usize * height as usize;
+    if samples.len() < pixels * channels {
+        return Err(DecodeError::Tiff(
+            "fewer pixels than the header declares".into(),
+        ));
+    }
+    let full = f64::from((1u32 << depth) - 1);
+    let half = 1u32 << (depth - 1);
+    // a* and b* in units of one: CIELab stores them signed (two's complement), ICCLab offset
+    // by half the range; 16-bit samples carry 8 bits of fraction.
+    let ab = |sample: u16| {
+        let s = u32::from(sample);
+        let signed = match kind {
+            CIELAB if s >= half => f64::from(s) - f64::from(2 * half),
+            CIELAB => f64::from(s),
+            _ => f64::from(s) - f64::from(half),
+        };
+        signed / f64::from(1u32 << (depth - 8))
+    };
+    let lab = crate::colour::LabToSrgb::new(white);
+    let mut out = Vec::with_capacity(pixels * channels);
+    for pixel in samples.chunks_exact(channels).take(pixels) {
+        let l = f64::from(pixel[0]) / full * 100.0;
+        out.extend(lab.convert(l, ab(pixel[1]), ab(pixel[2])));
+        if channels == 4 {
+            out.push((f64::from(pixel[3]) / full * 255.0).round() as u8);
+        }
+    }
+    let mut image = if channels == 4 {
+        DynamicImage::ImageRgba8(image::RgbaImage::from_raw(width, height, out).expect("sized"))
+    } else {
+        DynamicImage::ImageRgb8(RgbImage::from_raw(width, height, out).expect("sized"))
+    };
+    image.apply_orientation(orientation.unwrap_or(Orientation::NoTransforms));
+    Ok(image)
+}
+
+/// WhitePoint: the chromaticity (x, y) of the image's white.
+const WHITE_POINT: u16 = 318;
+/// CIE D50's chromaticity, ICC's profile connection white.
+const D50: [f64; 2] = [0.3457, 0.3585];
+
+/// The palette TIFF in `bytes` as RGB, upright, refused over the pixel budget before decoding.
+pub fn decode_palette(bytes: &[u8], options: &DecodeOptions) -> Result<DynamicImage, DecodeError> {
+    let (grey, _) = relabelled(bytes, GREY)?;
+    let mut decoder = limited(&grey, options)?;
     let (width, height) = decoder.dimensions().map_err(corrupt)?;
     super::check_dimensions(width, height, options)?;
     super::memory::check(u64::from(width) * u64::from(height) * 3)?;

@@ -101,6 +101,37 @@ fn tiff_bmp_and_ico_in_every_common_variant_become_upright_thumbnails() {
     }
 }
 
+#[test]
+fn lab_tiffs_become_srgb_relative_to_their_white() {
+    // tests/fixtures/lab (make-tiff-fixtures.py): the quadrants as CIE L*a*b* relative to D50,
+    // worked out by the script (Bradford from D65), in 16-bit CIELab with no WhitePoint tag
+    // (D50 is libtiff's default) and in 8-bit ICCLab (a*, b* offset by 128, rounded to whole
+    // units); and ImageMagick's 8-bit CIELab with a D65 WhitePoint. Pillow reads neither of
+    // the first two; vipsthumbnail takes the first as D65 and the second as CIELab.
+    let dir = tempfile::tempdir().unwrap();
+    let run = run_json({
+        let mut c = tm(dir.path());
+        c.arg(fixture("lab")).args(["-s", "32", "-f", "png"]);
+        c
+    });
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let out = dir.path().join("out");
+    for (stem, tolerance) in [("cielab16-d50", 1), ("icclab8-d50", 2)] {
+        let (size, got) = quadrants(&out.join(format!("{stem}_32.png")));
+        assert_eq!(size, [32, 24], "{stem}");
+        for (g, q) in got.iter().zip(QUADRANTS) {
+            assert!(near(*g, q, tolerance), "{stem}: {got:?}");
+        }
+    }
+    // ImageMagick stores the green as (70.6, -70, 63) where it is (70.7, -68.7, 62.6): CIE's
+    // formulas take what it stored to these (numpy, from the file's bytes).
+    let (_, got) = quadrants(&out.join("cielab8-imagemagick-d65_32.png"));
+    let stored = [[220, 32, 31], [13, 200, 38], [0, 41, 212], [250, 251, 252]];
+    for (g, want) in got.iter().zip(stored) {
+        assert!(near(*g, want, 1), "ImageMagick's: {got:?}");
+    }
+}
+
 /// The error of the one failure of a run over a file of `bytes` named `name`, which must fail.
 fn failure_of(name: &str, bytes: &[u8]) -> String {
     let dir = tempfile::tempdir().unwrap();
