@@ -79,6 +79,13 @@ def main():
     info = TiffImagePlugin.ImageFileDirectory_v2()
     info[274] = 6
     rgb.transpose(Image.Transpose.ROTATE_90).save(out / "orientation-6.tif", tiffinfo=info)
+    # Old-style JPEG (compression 6), stored on its side with Orientation 6, written by hand
+    # (libtiff writes it no more): JPEGInterchangeFormat points at a whole baseline JPEG.
+    sideways = rgb.transpose(Image.Transpose.ROTATE_90)
+    sideways.save(out / "q.jpg", quality=95)
+    (out / "old-jpeg-orientation-6.tif").write_bytes(old_jpeg_tiff((out / "q.jpg").read_bytes(),
+                                                                   *sideways.size))
+    (out / "q.jpg").unlink()
     # Two pages: the thumbnail is of the first.
     rgb.save(out / "two-pages.tif", save_all=True, append_images=[Image.new("RGB", (W, H))])
     rgb.save(out / "quadrants.bmp")
@@ -167,21 +174,34 @@ def tiff16(raw):
     entries = [(256, 3, 1, W), (257, 3, 1, H), (258, 3, 3, None), (259, 3, 1, 1),
                (262, 3, 1, 2), (273, 4, 1, None), (277, 3, 1, 3), (278, 3, 1, H),
                (279, 4, 1, len(raw)), (284, 3, 1, 1)]
+    return tiff_of(entries, raw, bits=16)
+
+
+def tiff_of(entries, data, bits=8):
+    """A little-endian TIFF of one IFD (`entries`: tag, type, count, value) and one strip of
+    `data`; BitsPerSample (258, three of `bits`), StripOffsets (273) and
+    JPEGInterchangeFormat (513) are filled in."""
     ifd_at = 8
     extra_at = ifd_at + 2 + 12 * len(entries) + 4
     data_at = extra_at + 6
     out = bytearray(b"II*\0" + struct.pack("<I", ifd_at))
     out += struct.pack("<H", len(entries))
     for tag, kind, count, value in entries:
-        if tag == 258:
-            value = extra_at
-        if tag == 273:
-            value = data_at
+        value = {258: extra_at, 273: data_at, 513: data_at}.get(tag, value)
         out += struct.pack("<HHI", tag, kind, count)
         out += struct.pack("<HH", value, 0) if kind == 3 and count == 1 else struct.pack("<I", value)
     out += struct.pack("<I", 0)
-    out += struct.pack("<HHH", 16, 16, 16)
-    return bytes(out + raw)
+    out += struct.pack("<HHH", bits, bits, bits)
+    return bytes(out + data)
+
+
+def old_jpeg_tiff(jpeg, w, h):
+    """A little-endian old-style JPEG TIFF of `jpeg` (w x h), YCbCr, Orientation 6."""
+    entries = [(256, 3, 1, w), (257, 3, 1, h), (258, 3, 3, None), (259, 3, 1, 6),
+               (262, 3, 1, 6), (273, 4, 1, None), (274, 3, 1, 6), (277, 3, 1, 3),
+               (278, 3, 1, h), (279, 4, 1, len(jpeg)), (284, 3, 1, 1), (512, 3, 1, 1),
+               (513, 4, 1, None), (514, 4, 1, len(jpeg))]
+    return tiff_of(entries, jpeg)
 
 
 def find_photometric(data):

@@ -86,7 +86,7 @@ fn with_skipped(decoded: Option<Decoded>, skipped: &AtomicU64) -> Option<Decoded
     })
 }
 
-fn upright_size(width: u32, height: u32, orientation: Orientation) -> (u32, u32) {
+pub(super) fn upright_size(width: u32, height: u32, orientation: Orientation) -> (u32, u32) {
     let swaps_axes = matches!(
         orientation,
         Orientation::Rotate90
@@ -319,6 +319,11 @@ fn frame_marker(bytes: &[u8]) -> Option<u8> {
         }
     }
     None
+}
+
+/// Whether the JPEG has a scan, not only tables.
+pub fn has_scan(bytes: &[u8]) -> bool {
+    first_scan(bytes).is_some()
 }
 
 /// Offset of the first start-of-scan marker.

@@ -197,6 +197,10 @@ fn decode_bytes(bytes: &[u8], options: &DecodeOptions) -> Result<Decoded, Decode
             .unwrap_or_else(|message| Err(DecodeError::Variant(format!("HEIF: {message}"))));
     }
     let format = sniff(bytes)?;
+    if format == ImageFormat::Tiff && tiff::is_old_jpeg(bytes) {
+        let (stream, orientation) = tiff::old_jpeg_stream(bytes)?;
+        return decode_bytes(stream, options).map(|decoded| as_tiff(decoded, orientation));
+    }
     if format == ImageFormat::Jpeg {
         if jpeg::is_lossless(bytes) {
             return Err(DecodeError::Recognised("lossless JPEG (SOF3)"));
@@ -213,6 +217,21 @@ fn decode_bytes(bytes: &[u8], options: &DecodeOptions) -> Result<Decoded, Decode
     match crate::catch::quietly(|| decode_general(bytes, format, options)) {
         Ok(result) => result,
         Err(message) => Err(DecodeError::Malformed(format, message)),
+    }
+}
+
+/// An old-style JPEG TIFF's picture: the JPEG inside it decoded as any JPEG is (scaled, its
+/// profile kept), then turned by the TIFF's Orientation tag.
+fn as_tiff(decoded: Decoded, orientation: Option<Orientation>) -> Decoded {
+    let orientation = orientation.unwrap_or(Orientation::NoTransforms);
+    let mut image = decoded.image;
+    image.apply_orientation(orientation);
+    let (width, height) = decoded.source_size;
+    Decoded {
+        image,
+        format: ImageFormat::Tiff,
+        source_size: jpeg::upright_size(width, height, orientation),
+        ..decoded
     }
 }
 

@@ -106,6 +106,12 @@ pub(super) fn orientation_of(decoder: &mut Decoder<Cursor<&[u8]>>) -> Option<Ori
 /// Where the first image's PhotometricInterpretation value sits, the value, and whether the
 /// file is big-endian; `None` for anything but a plain (not Big)TIFF with that tag inline.
 fn photometric(bytes: &[u8]) -> Option<(usize, u16, bool)> {
+    inline_short(bytes, PHOTOMETRIC)
+}
+
+/// Where the first image's value of `tag` sits, the value, and whether the file is big-endian;
+/// `None` for anything but a plain (not Big)TIFF with that tag as one SHORT in its entry.
+fn inline_short(bytes: &[u8], tag: u16) -> Option<(usize, u16, bool)> {
     let big = match bytes.get(..4)? {
         b"II*\0" => false,
         b"MM\0*" => true,
@@ -129,10 +135,47 @@ fn photometric(bytes: &[u8]) -> Option<(usize, u16, bool)> {
     (0..entries).find_map(|i| {
         let entry = ifd + 2 + 12 * i;
         // A SHORT (type 3), one of it, stored in the entry itself.
-        (u16_at(entry)? == PHOTOMETRIC && u16_at(entry + 2)? == 3)
+        (u16_at(entry)? == tag && u16_at(entry + 2)? == 3)
             .then(|| Some((entry + 8, u16_at(entry + 8)?, big)))
             .flatten()
     })
+}
+
+/// Compression (259) 6: TIFF 6.0's old-style JPEG, withdrawn by its Technical Note 2 (1995)
+/// and still found in scans and camera files of the time; JPEGInterchangeFormat (513) and its
+/// length (514) point at a JPEG stream inside the file.
+const COMPRESSION: u16 = 259;
+const OLD_JPEG: u16 = 6;
+const JPEG_INTERCHANGE: u16 = 513;
+const JPEG_INTERCHANGE_LENGTH: u16 = 514;
+
+/// Whether the first image of this TIFF is old-style JPEG, which the `tiff` crate refuses.
+pub fn is_old_jpeg(bytes: &[u8]) -> bool {
+    inline_short(bytes, COMPRESSION).is_some_and(|(_, value, _)| value == OLD_JPEG)
+}
+
+/// The JPEG stream of an old-style JPEG TIFF, in the form libtiff and Pillow read most often:
+/// JPEGInterchangeFormat points at a whole JPEG, scan included, and the TIFF's orientation. A
+/// file that keeps its tables there and its scans in the strips is refused by name.
+pub fn old_jpeg_stream(bytes: &[u8]) -> Result<(&[u8], Option<Orientation>), DecodeError> {
+    let mut decoder = Decoder::new(Cursor::new(bytes)).map_err(corrupt)?;
+    let start = tag_u32(&mut decoder, Tag::Unknown(JPEG_INTERCHANGE));
+    let length = tag_u32(&mut decoder, Tag::Unknown(JPEG_INTERCHANGE_LENGTH));
+    let orientation = orientation_of(&mut decoder);
+    let stream = start.zip(length).and_then(|(start, length)| {
+        let start = start as usize;
+        bytes.get(start..start.checked_add(length as usize)?)
+    });
+    match stream {
+        Some(jpeg) if jpeg.starts_with(&[0xFF, 0xD8]) && super::jpeg::has_scan(jpeg) => {
+            Ok((jpeg, orientation))
+        }
+        _ => Err(DecodeError::Variant(
+            "old-style JPEG TIFF (compression 6) without a whole JPEG at its \
+             JPEGInterchangeFormat (tables and scans stored apart)"
+                .into(),
+        )),
+    }
 }
 
 /// A copy of `bytes` whose first image says it is of `photometric`, so that the `tiff` crate

@@ -55,7 +55,7 @@ fn tiff_bmp_and_ico_in_every_common_variant_become_upright_thumbnails() {
     let luma = |q: [u8; 3]| [grey(q); 3];
     let bilevel = |q: [u8; 3]| [if grey(q) > 128 { 255 } else { 0 }; 3];
     let palette_2bit = |q: [u8; 3]| q.map(|v| (u16::from(v) * 3 / 255 * 85) as u8);
-    let cases: [(&str, &Expected, u8); 20] = [
+    let cases: [(&str, &Expected, u8); 21] = [
         ("rgb-raw", &colour, 2),
         ("rgb-tiff_lzw", &colour, 2),
         ("rgb-tiff_adobe_deflate", &colour, 2),
@@ -72,6 +72,8 @@ fn tiff_bmp_and_ico_in_every_common_variant_become_upright_thumbnails() {
         ("bilevel-g3", &bilevel, 2),
         ("bilevel-g3-lsb-strips", &bilevel, 2),
         ("orientation-6", &colour, 2),
+        // Old-style JPEG: its JPEG decoded as any, then the TIFF's Orientation 6 applied.
+        ("old-jpeg-orientation-6", &colour, 6),
         ("two-pages", &colour, 2),
         ("quadrants", &colour, 2),
         ("icon-png", &colour, 2),
@@ -79,14 +81,15 @@ fn tiff_bmp_and_ico_in_every_common_variant_become_upright_thumbnails() {
     ];
     for (stem, expect, tolerance) in cases {
         let (size, got) = quadrants(&out.join(format!("{stem}_32.png")));
-        // 64x48 (the icons 48x36; orientation-6 is stored 48x64 and turned upright) at 32 wide.
+        // 64x48 (the icons 48x36; the orientation-6 ones are stored 48x64 and turned upright)
+        // at 32 wide.
         assert_eq!(size, [32, 24], "{stem}");
         for (g, q) in got.iter().zip(QUADRANTS) {
             assert!(near(*g, expect(q), tolerance), "{stem}: {got:?}");
         }
     }
     assert_eq!(run.status, 0, "{}", run.stderr);
-    assert_eq!(names(&out).len(), 22);
+    assert_eq!(names(&out).len(), 23);
     // CMYK inks through the file's profile, as lcms2 (Pillow's ImageCms, perceptual intent,
     // black point compensation) converts them; the naive formula image uses would give
     // (255, 25, 25), (55, 255, 25), (25, 75, 255).
@@ -216,6 +219,23 @@ fn group_3_fax_in_every_coding_gives_the_page_itself() {
     assert_eq!(
         failure_of("damaged.tif", &tiff),
         "corrupt TIFF: Group 3 fax row 51 of 97: a vertical code outside the line"
+    );
+}
+
+#[test]
+fn old_style_jpeg_with_tables_apart_from_its_scans_is_named() {
+    // The old-style JPEG fixture with JPEGInterchangeFormatLength (514, LONG) cut to 20
+    // bytes: the stream then holds no scan, as in files that keep their scans in the strips.
+    let mut tiff = std::fs::read(fixture("tiff/old-jpeg-orientation-6.tif")).unwrap();
+    let entry = tiff
+        .windows(4)
+        .position(|w| w == [0x02, 0x02, 0x04, 0x00])
+        .expect("a JPEGInterchangeFormatLength entry");
+    tiff[entry + 8..entry + 12].copy_from_slice(&20u32.to_le_bytes());
+    let error = failure_of("apart.tif", &tiff);
+    assert!(
+        error.starts_with("not supported: old-style JPEG TIFF (compression 6) without a whole"),
+        "{error}"
     );
 }
 
