@@ -7,13 +7,11 @@
 //! process. JPEGs take the [`jpeg`] path, scaled while decoding; the other formats go through
 //! `image`. This module neither resizes nor touches the disk.
 
-mod fax3;
 #[cfg(feature = "heif")]
 mod heif;
 pub mod jpeg;
 #[cfg(feature = "jxl")]
 mod jxl;
-mod lzw_tiles;
 mod memory;
 mod meta;
 pub mod prune;

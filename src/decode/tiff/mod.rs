@@ -7,8 +7,12 @@
 //!   formula and drops the profile; here the inks go through it, as for CMYK JPEGs.
 //! - Group 3 fax TIFFs (compression 3, one- or two-dimensional, as fax servers and scanners
 //!   store pages), refused by the `tiff` crate ("compression method Fax3"): the strips are
-//!   decoded by `fax3` on the code tables of the `fax` crate, the one the `tiff` crate uses
+//!   decoded in [`fax3`] on the code tables of the `fax` crate, the one the `tiff` crate uses
 //!   for Group 4.
+//! - LZW tiles without an end code, which the `tiff` crate fails on: [`lzw_tiles`].
+//! - CIE L\*a\*b\* TIFFs, refused: [`lab`].
+//! - Old-style JPEG (compression 6), refused: its embedded JPEG is handed back to the JPEG
+//!   path.
 
 use std::io::Cursor;
 
@@ -19,6 +23,12 @@ use tiff::tags::Tag;
 use tiff::ColorType;
 
 use super::{DecodeError, DecodeOptions};
+
+mod fax3;
+mod lab;
+mod lzw_tiles;
+
+pub use lab::decode_lab;
 
 /// PhotometricInterpretation: 1 is BlackIsZero (grey), 3 RGB palette, 5 separated (CMYK).
 const PHOTOMETRIC: u16 = 262;
@@ -62,8 +72,8 @@ pub fn decode_cmyk(
         return Ok(None);
     };
     let (width, height) = decoder.dimensions().map_err(corrupt)?;
-    super::check_dimensions(width, height, options)?;
-    super::memory::check(u64::from(width) * u64::from(height) * 4 * u64::from(bits / 8))?;
+    crate::decode::check_dimensions(width, height, options)?;
+    crate::decode::memory::check(u64::from(width) * u64::from(height) * 4 * u64::from(bits / 8))?;
     let orientation = orientation_of(&mut decoder);
     let inks = match decoder.read_image().map_err(corrupt)? {
         DecodingResult::U8(inks) => inks,
@@ -86,16 +96,16 @@ pub fn decode_cmyk(
 }
 
 /// The `tiff` crate's reason, as this module's error.
-pub(super) fn corrupt(error: tiff::TiffError) -> DecodeError {
+fn corrupt(error: tiff::TiffError) -> DecodeError {
     DecodeError::Tiff(error.to_string())
 }
 
 /// A tag's value as a number, `None` when absent or not one.
-pub(super) fn tag_u32(decoder: &mut Decoder<Cursor<&[u8]>>, tag: Tag) -> Option<u32> {
+fn tag_u32(decoder: &mut Decoder<Cursor<&[u8]>>, tag: Tag) -> Option<u32> {
     decoder.find_tag(tag).ok()??.into_u32().ok()
 }
 
-pub(super) fn orientation_of(decoder: &mut Decoder<Cursor<&[u8]>>) -> Option<Orientation> {
+fn orientation_of(decoder: &mut Decoder<Cursor<&[u8]>>) -> Option<Orientation> {
     decoder
         .find_tag(Tag::Orientation)
         .ok()
@@ -167,7 +177,7 @@ pub fn old_jpeg_stream(bytes: &[u8]) -> Result<(&[u8], Option<Orientation>), Dec
         bytes.get(start..start.checked_add(length as usize)?)
     });
     match stream {
-        Some(jpeg) if jpeg.starts_with(&[0xFF, 0xD8]) && super::jpeg::has_scan(jpeg) => {
+        Some(jpeg) if jpeg.starts_with(&[0xFF, 0xD8]) && crate::decode::jpeg::has_scan(jpeg) => {
             Ok((jpeg, orientation))
         }
         _ => Err(DecodeError::Variant(
@@ -205,93 +215,13 @@ fn limited<'a>(
         .with_limits(limits))
 }
 
-/// The CIE L*a*b* TIFF in `bytes` (8 or 16 bits a sample, alpha kept) as sRGB, upright. The
-/// Lab is relative to the file's WhitePoint, D50 without one (libtiff's default, after Adobe's
-/// TIFF technical note: Photoshop's Lab), adapted to sRGB's D65.
-pub fn decode_lab(bytes: &[u8], options: &DecodeOptions) -> Result<DynamicImage, DecodeError> {
-    let (rgb, kind) = relabelled(bytes, RGB)?;
-    let mut decoder = limited(&rgb, options)?;
-    let (width, height) = decoder.dimensions().map_err(corrupt)?;
-    super::check_dimensions(width, height, options)?;
-    super::memory::check(u64::from(width) * u64::from(height) * 4)?;
-    let channels = match decoder.colortype().map_err(corrupt)? {
-        ColorType::RGB(8 | 16) => 3,
-        ColorType::RGBA(8 | 16) => 4,
-        other => {
-            return Err(DecodeError::Variant(format!(
-                "Lab TIFF with samples {other:?}"
-            )))
-        }
-    };
-    let white = match decoder.find_tag(Tag::Unknown(WHITE_POINT)) {
-        Ok(Some(tiff::decoder::ifd::Value::List(xy))) => match xy.as_slice() {
-            [tiff::decoder::ifd::Value::Rational(xn, xd), tiff::decoder::ifd::Value::Rational(yn, yd)]
-                if *xd > 0 && *yn > 0 && *yd > 0 =>
-            {
-                [
-                    f64::from(*xn) / f64::from(*xd),
-                    f64::from(*yn) / f64::from(*yd),
-                ]
-            }
-            _ => D50,
-        },
-        _ => D50,
-    };
-    let orientation = orientation_of(&mut decoder);
-    let (samples, depth): (Vec<u16>, u32) = match decoder.read_image().map_err(corrupt)? {
-        DecodingResult::U8(v) => (v.into_iter().map(u16::from).collect(), 8),
-        DecodingResult::U16(v) => (v, 16),
-        _ => return Err(DecodeError::Variant("Lab TIFF of that depth".into())),
-    };
-    let pixels = width as usize * height as usize;
-    if samples.len() < pixels * channels {
-        return Err(DecodeError::Tiff(
-            "fewer pixels than the header declares".into(),
-        ));
-    }
-    let full = f64::from((1u32 << depth) - 1);
-    let half = 1u32 << (depth - 1);
-    // a* and b* in units of one: CIELab stores them signed (two's complement), ICCLab offset
-    // by half the range; 16-bit samples carry 8 bits of fraction.
-    let ab = |sample: u16| {
-        let s = u32::from(sample);
-        let signed = match kind {
-            CIELAB if s >= half => f64::from(s) - f64::from(2 * half),
-            CIELAB => f64::from(s),
-            _ => f64::from(s) - f64::from(half),
-        };
-        signed / f64::from(1u32 << (depth - 8))
-    };
-    let lab = crate::colour::LabToSrgb::new(white);
-    let mut out = Vec::with_capacity(pixels * channels);
-    for pixel in samples.chunks_exact(channels).take(pixels) {
-        let l = f64::from(pixel[0]) / full * 100.0;
-        out.extend(lab.convert(l, ab(pixel[1]), ab(pixel[2])));
-        if channels == 4 {
-            out.push((f64::from(pixel[3]) / full * 255.0).round() as u8);
-        }
-    }
-    let mut image = if channels == 4 {
-        DynamicImage::ImageRgba8(image::RgbaImage::from_raw(width, height, out).expect("sized"))
-    } else {
-        DynamicImage::ImageRgb8(RgbImage::from_raw(width, height, out).expect("sized"))
-    };
-    image.apply_orientation(orientation.unwrap_or(Orientation::NoTransforms));
-    Ok(image)
-}
-
-/// WhitePoint: the chromaticity (x, y) of the image's white.
-const WHITE_POINT: u16 = 318;
-/// CIE D50's chromaticity, ICC's profile connection white.
-const D50: [f64; 2] = [0.3457, 0.3585];
-
 /// The palette TIFF in `bytes` as RGB, upright, refused over the pixel budget before decoding.
 pub fn decode_palette(bytes: &[u8], options: &DecodeOptions) -> Result<DynamicImage, DecodeError> {
     let (grey, _) = relabelled(bytes, GREY)?;
     let mut decoder = limited(&grey, options)?;
     let (width, height) = decoder.dimensions().map_err(corrupt)?;
-    super::check_dimensions(width, height, options)?;
-    super::memory::check(u64::from(width) * u64::from(height) * 3)?;
+    crate::decode::check_dimensions(width, height, options)?;
+    crate::decode::memory::check(u64::from(width) * u64::from(height) * 3)?;
     let bits = match decoder.colortype().map_err(corrupt)? {
         ColorType::Gray(bits @ (1 | 2 | 4 | 8)) => bits,
         other => {
@@ -347,9 +277,6 @@ pub fn decode_palette(bytes: &[u8], options: &DecodeOptions) -> Result<DynamicIm
     Ok(image)
 }
 
-/// TIFF tags the `tiff` crate has no name for.
-const T4_OPTIONS: u16 = 292;
-const FILL_ORDER: u16 = 266;
 /// Compression 3: CCITT Group 3 fax.
 const FAX3: u32 = 3;
 
@@ -368,81 +295,10 @@ pub fn decode_compressed(
 ) -> Result<Option<WithProfile>, DecodeError> {
     let mut decoder = Decoder::new(Cursor::new(bytes)).map_err(corrupt)?;
     match tag_u32(&mut decoder, Tag::Compression) {
-        Some(FAX3) => Ok(Some((decode_fax3(bytes, decoder, options)?, None))),
-        Some(LZW) => super::lzw_tiles::decode(bytes, decoder, options),
+        Some(FAX3) => Ok(Some((fax3::decode(bytes, decoder, options)?, None))),
+        Some(LZW) => lzw_tiles::decode(bytes, decoder, options),
         _ => Ok(None),
     }
-}
-
-/// The Group 3 fax TIFF in `bytes`, its header in `decoder`, as grey, upright.
-fn decode_fax3(
-    bytes: &[u8],
-    mut decoder: Decoder<Cursor<&[u8]>>,
-    options: &DecodeOptions,
-) -> Result<DynamicImage, DecodeError> {
-    let mut tag = |tag: Tag| tag_u32(&mut decoder, tag);
-    // T4Options bit 0: lines may be two-dimensional (each then says which it is).
-    let two_d = tag(Tag::Unknown(T4_OPTIONS)).unwrap_or(0) & 1 != 0;
-    // Fax's white runs are bits of 0, which a BlackIsZero file (1) shows as black.
-    let white = if tag(Tag::PhotometricInterpretation) == Some(1) {
-        0
-    } else {
-        255
-    };
-    let lsb_first = tag(Tag::Unknown(FILL_ORDER)) == Some(2);
-    let rows_per_strip = tag(Tag::RowsPerStrip);
-    let (width, height) = decoder.dimensions().map_err(corrupt)?;
-    super::check_dimensions(width, height, options)?;
-    super::memory::check(u64::from(width) * u64::from(height))?;
-    let width16 = u16::try_from(width)
-        .map_err(|_| DecodeError::Variant(format!("a fax {width} pixels wide")))?;
-    let rows_per_strip = rows_per_strip.unwrap_or(height).clamp(1, height) as usize;
-    let offsets = decoder
-        .get_tag_u64_vec(Tag::StripOffsets)
-        .map_err(corrupt)?;
-    let counts = decoder
-        .get_tag_u64_vec(Tag::StripByteCounts)
-        .map_err(corrupt)?;
-    let orientation = orientation_of(&mut decoder);
-    let (w, h) = (width as usize, height as usize);
-    let mut grey = vec![white; w * h];
-    let strips = offsets.len().min(counts.len());
-    if strips < h.div_ceil(rows_per_strip) {
-        return Err(DecodeError::Tiff(format!(
-            "{strips} fax strips of {rows_per_strip} rows for {h} rows"
-        )));
-    }
-    for (strip, rows) in grey.chunks_mut(w * rows_per_strip).enumerate() {
-        let start = usize::try_from(offsets[strip]).unwrap_or(usize::MAX);
-        let end = start.saturating_add(usize::try_from(counts[strip]).unwrap_or(usize::MAX));
-        let data = bytes
-            .get(start..end)
-            .ok_or_else(|| DecodeError::Tiff(format!("strip {strip} lies outside the file")))?;
-        let input = data
-            .iter()
-            .map(|&b| if lsb_first { b.reverse_bits() } else { b });
-        let count = rows.len() / w;
-        let mut lines = rows.chunks_mut(w);
-        let put = |transitions: &[u16]| {
-            let line = lines.next().expect("one line a row");
-            for (pixel, colour) in line
-                .iter_mut()
-                .zip(fax::decoder::pels(transitions, width16))
-            {
-                if colour == fax::Color::Black {
-                    *pixel = 255 - white;
-                }
-            }
-        };
-        super::fax3::decode_strip(input, width16, two_d, count, put).map_err(|(row, why)| {
-            let row = strip * rows_per_strip + row;
-            DecodeError::Tiff(format!("Group 3 fax row {row} of {h}: {why}"))
-        })?;
-    }
-    let luma = image::GrayImage::from_raw(width, height, grey).expect("sized above");
-    let mut image = DynamicImage::ImageLuma8(luma);
-    image.apply_orientation(orientation.unwrap_or(Orientation::NoTransforms));
-    Ok(image)
 }
 
 #[cfg(test)]

@@ -16,8 +16,8 @@ use tiff::decoder::Decoder;
 use tiff::tags::Tag;
 use weezl::{decode::Configuration, BitOrder, LzwStatus};
 
-use super::tiff::{corrupt, WithProfile};
-use super::{DecodeError, DecodeOptions};
+use super::{corrupt, WithProfile};
+use crate::decode::{DecodeError, DecodeOptions};
 
 const HORIZONTAL: u32 = 2;
 
@@ -28,7 +28,7 @@ pub fn decode(
     mut decoder: Decoder<Cursor<&[u8]>>,
     options: &DecodeOptions,
 ) -> Result<Option<WithProfile>, DecodeError> {
-    let mut tag = |tag: Tag| super::tiff::tag_u32(&mut decoder, tag);
+    let mut tag = |tag: Tag| super::tag_u32(&mut decoder, tag);
     let (Some(tile_width), Some(tile_height)) = (tag(Tag::TileWidth), tag(Tag::TileLength)) else {
         return Ok(None);
     };
@@ -44,15 +44,15 @@ pub fn decode(
         return Ok(None);
     }
     let (width, height) = decoder.dimensions().map_err(corrupt)?;
-    super::check_dimensions(width, height, options)?;
+    crate::decode::check_dimensions(width, height, options)?;
     let channels = samples as usize;
-    super::memory::check(u64::from(width) * u64::from(height) * samples as u64)?;
+    crate::decode::memory::check(u64::from(width) * u64::from(height) * samples as u64)?;
     let offsets = decoder.get_tag_u64_vec(Tag::TileOffsets).map_err(corrupt)?;
     let counts = decoder
         .get_tag_u64_vec(Tag::TileByteCounts)
         .map_err(corrupt)?;
     let icc = decoder.get_tag_u8_vec(Tag::IccProfile).ok();
-    let orientation = super::tiff::orientation_of(&mut decoder);
+    let orientation = super::orientation_of(&mut decoder);
     let (w, h) = (width as usize, height as usize);
     let (tw, th) = (tile_width as usize, tile_height as usize);
     // A tile is at most the image rounded up to TIFF's tile unit of 16: a header declaring

@@ -6,9 +6,21 @@
 //! libtiff does: the decoder skips to the next EOL at each row.
 
 use std::convert::Infallible;
+use std::io::Cursor;
 
 use fax::maps::{black, mode, white, Mode};
 use fax::{BitReader, ByteReader, Color};
+use image::metadata::Orientation;
+use image::DynamicImage;
+use tiff::decoder::Decoder;
+use tiff::tags::Tag;
+
+use super::{corrupt, orientation_of, tag_u32};
+use crate::decode::{DecodeError, DecodeOptions};
+
+/// TIFF tags the `tiff` crate has no name for.
+const T4_OPTIONS: u16 = 292;
+const FILL_ORDER: u16 = 266;
 
 /// Why a strip's rows stopped early, for the error line.
 pub type Stop = &'static str;
@@ -165,6 +177,77 @@ fn line_2d<R: BitReader>(
         start = false;
     }
     Ok(())
+}
+
+/// The Group 3 fax TIFF in `bytes`, its header in `decoder`, as grey, upright.
+pub(super) fn decode(
+    bytes: &[u8],
+    mut decoder: Decoder<Cursor<&[u8]>>,
+    options: &DecodeOptions,
+) -> Result<DynamicImage, DecodeError> {
+    let mut tag = |tag: Tag| tag_u32(&mut decoder, tag);
+    // T4Options bit 0: lines may be two-dimensional (each then says which it is).
+    let two_d = tag(Tag::Unknown(T4_OPTIONS)).unwrap_or(0) & 1 != 0;
+    // Fax's white runs are bits of 0, which a BlackIsZero file (1) shows as black.
+    let white = if tag(Tag::PhotometricInterpretation) == Some(1) {
+        0
+    } else {
+        255
+    };
+    let lsb_first = tag(Tag::Unknown(FILL_ORDER)) == Some(2);
+    let rows_per_strip = tag(Tag::RowsPerStrip);
+    let (width, height) = decoder.dimensions().map_err(corrupt)?;
+    crate::decode::check_dimensions(width, height, options)?;
+    crate::decode::memory::check(u64::from(width) * u64::from(height))?;
+    let width16 = u16::try_from(width)
+        .map_err(|_| DecodeError::Variant(format!("a fax {width} pixels wide")))?;
+    let rows_per_strip = rows_per_strip.unwrap_or(height).clamp(1, height) as usize;
+    let offsets = decoder
+        .get_tag_u64_vec(Tag::StripOffsets)
+        .map_err(corrupt)?;
+    let counts = decoder
+        .get_tag_u64_vec(Tag::StripByteCounts)
+        .map_err(corrupt)?;
+    let orientation = orientation_of(&mut decoder);
+    let (w, h) = (width as usize, height as usize);
+    let mut grey = vec![white; w * h];
+    let strips = offsets.len().min(counts.len());
+    if strips < h.div_ceil(rows_per_strip) {
+        return Err(DecodeError::Tiff(format!(
+            "{strips} fax strips of {rows_per_strip} rows for {h} rows"
+        )));
+    }
+    for (strip, rows) in grey.chunks_mut(w * rows_per_strip).enumerate() {
+        let start = usize::try_from(offsets[strip]).unwrap_or(usize::MAX);
+        let end = start.saturating_add(usize::try_from(counts[strip]).unwrap_or(usize::MAX));
+        let data = bytes
+            .get(start..end)
+            .ok_or_else(|| DecodeError::Tiff(format!("strip {strip} lies outside the file")))?;
+        let input = data
+            .iter()
+            .map(|&b| if lsb_first { b.reverse_bits() } else { b });
+        let count = rows.len() / w;
+        let mut lines = rows.chunks_mut(w);
+        let put = |transitions: &[u16]| {
+            let line = lines.next().expect("one line a row");
+            for (pixel, colour) in line
+                .iter_mut()
+                .zip(fax::decoder::pels(transitions, width16))
+            {
+                if colour == fax::Color::Black {
+                    *pixel = 255 - white;
+                }
+            }
+        };
+        decode_strip(input, width16, two_d, count, put).map_err(|(row, why)| {
+            let row = strip * rows_per_strip + row;
+            DecodeError::Tiff(format!("Group 3 fax row {row} of {h}: {why}"))
+        })?;
+    }
+    let luma = image::GrayImage::from_raw(width, height, grey).expect("sized above");
+    let mut image = DynamicImage::ImageLuma8(luma);
+    image.apply_orientation(orientation.unwrap_or(Orientation::NoTransforms));
+    Ok(image)
 }
 
 #[cfg(test)]
