@@ -18,7 +18,8 @@ pub fn decode_lab(bytes: &[u8], options: &DecodeOptions) -> Result<DynamicImage,
     let mut decoder = limited(&rgb, options)?;
     let (width, height) = decoder.dimensions().map_err(corrupt)?;
     crate::decode::check_dimensions(width, height, options)?;
-    crate::decode::memory::check(u64::from(width) * u64::from(height) * 4)?;
+    // Up to four samples of one byte as decoded, of two as widened here, and the output.
+    crate::decode::memory::check(u64::from(width) * u64::from(height) * 16)?;
     let channels = match decoder.colortype().map_err(corrupt)? {
         ColorType::RGB(8 | 16) => 3,
         ColorType::RGBA(8 | 16) => 4,
