@@ -97,7 +97,9 @@ impl Target {
 pub enum DecodeError {
     #[error("not an image: the content is {0}")]
     NotAnImage(&'static str),
-    #[error("{0:?} images are not supported (only JPEG, PNG, WebP, GIF, TIFF, BMP and ICO)")]
+    #[error(
+        "{0:?} images are not supported (only JPEG, PNG, WebP, GIF, TIFF, BMP, ICO and JPEG XL)"
+    )]
     Unsupported(ImageFormat),
     /// A format we recognise and do not decode, named so the user knows what they have.
     #[error("{name} images are not supported {why}", name = .0, why = not_read_because(.0))]
@@ -140,7 +142,7 @@ fn not_read_because(format: &str) -> &'static str {
         "JPEG XL" => "by this build (the `jxl` cargo feature reads them)",
         "HEIF/HEIC" | "AVIF" => "by this build (the `heif` cargo feature reads them, with libheif)",
         _ => {
-            "(only JPEG, PNG, WebP, GIF, TIFF, BMP and ICO, and with features JPEG XL, HEIF, AVIF)"
+            "(only JPEG, PNG, WebP, GIF, TIFF, BMP, ICO and JPEG XL, and HEIF and AVIF with a feature)"
         }
     }
 }
