@@ -155,10 +155,17 @@ fn restarts_custom_scripts_and_tables_between_scans_decode_alike_pruned() {
             "{name}"
         );
     }
-    // Arithmetic coding is not built in: refused alike, with the decoder's own words.
+    // Arithmetic coding: decoded (libjpeg-turbo's arith_dec), never pruned, and to the same
+    // pixels as the same coefficients Huffman-coded (jpegtran's lossless transcode of it).
     let arithmetic = std::fs::read(fixture("progressive_422_arithmetic.jpg")).unwrap();
     assert_eq!(assert_same_both_ways("arithmetic", &arithmetic), 0);
-    assert!(decode(&arithmetic, &at_one_eighth(false)).is_err());
+    let huffman = std::fs::read(fixture("progressive_422_huffman_of_arithmetic.jpg")).unwrap();
+    for all_scans in [true, false] {
+        let [a, h] = [&arithmetic, &huffman]
+            .map(|bytes| decode(bytes, &at_one_eighth(all_scans)).unwrap().image);
+        assert_eq!((a.width(), a.height()), (h.width(), h.height()));
+        assert!(a.as_bytes() == h.as_bytes(), "arithmetic and Huffman differ");
+    }
 }
 
 #[test]
