@@ -2,7 +2,7 @@
 //! (fixtures from `scripts/make-tiff-fixtures.py`: one 64x48 picture of four coloured
 //! quadrants each), and the formats we recognise but do not read, named in the error.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::util::{fixture, names, run_json, sample, tm};
 
@@ -40,17 +40,24 @@ fn near(got: [u8; 3], want: [u8; 3], tolerance: u8) -> bool {
         .all(|(&g, w)| g.abs_diff(w) <= tolerance)
 }
 
-#[test]
-fn tiff_bmp_and_ico_in_every_common_variant_become_upright_thumbnails() {
+/// Thumbnails of every image in the fixture folder `folder`, made with `args`; the run must
+/// succeed. The temporary folder (the files go with it) and the output folder in it.
+fn thumbnails_of(folder: &str, args: &[&str]) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
-    // The folder is an input: its .tif, .bmp and .ico files are picked up.
-    let folder = fixture("tiff");
     let run = run_json({
         let mut c = tm(dir.path());
-        c.arg(&folder).args(["-s", "32", "-f", "png"]);
+        c.arg(fixture(folder)).args(args);
         c
     });
+    assert_eq!(run.status, 0, "{}", run.stderr);
     let out = dir.path().join("out");
+    (dir, out)
+}
+
+#[test]
+fn tiff_bmp_and_ico_in_every_common_variant_become_upright_thumbnails() {
+    // The folder is an input: its .tif, .bmp and .ico files are picked up.
+    let (_dir, out) = thumbnails_of("tiff", &["-s", "32", "-f", "png"]);
     let colour = |q: [u8; 3]| q;
     let luma = |q: [u8; 3]| [grey(q); 3];
     let bilevel = |q: [u8; 3]| [if grey(q) > 128 { 255 } else { 0 }; 3];
@@ -88,7 +95,6 @@ fn tiff_bmp_and_ico_in_every_common_variant_become_upright_thumbnails() {
             assert!(near(*g, expect(q), tolerance), "{stem}: {got:?}");
         }
     }
-    assert_eq!(run.status, 0, "{}", run.stderr);
     assert_eq!(names(&out).len(), 23);
     // CMYK inks through the file's profile, as lcms2 (Pillow's ImageCms, perceptual intent,
     // black point compensation) converts them; the naive formula image uses would give
@@ -111,14 +117,7 @@ fn lab_tiffs_become_srgb_relative_to_their_white() {
     // (D50 is libtiff's default) and in 8-bit ICCLab (a*, b* offset by 128, rounded to whole
     // units); and ImageMagick's 8-bit CIELab with a D65 WhitePoint. Pillow reads neither of
     // the first two; vipsthumbnail takes the first as D65 and the second as CIELab.
-    let dir = tempfile::tempdir().unwrap();
-    let run = run_json({
-        let mut c = tm(dir.path());
-        c.arg(fixture("lab")).args(["-s", "32", "-f", "png"]);
-        c
-    });
-    assert_eq!(run.status, 0, "{}", run.stderr);
-    let out = dir.path().join("out");
+    let (_dir, out) = thumbnails_of("lab", &["-s", "32", "-f", "png"]);
     for (stem, tolerance) in [("cielab16-d50", 1), ("icclab8-d50", 2)] {
         let (size, got) = quadrants(&out.join(format!("{stem}_32.png")));
         assert_eq!(size, [32, 24], "{stem}");
@@ -190,14 +189,7 @@ fn group_3_fax_in_every_coding_gives_the_page_itself() {
     // in libtiff's fax codings: Group 4 (the tiff crate decodes it), Group 3 one-dimensional,
     // two-dimensional, and two-dimensional with byte-aligned EOLs, bits least significant
     // first and strips of 16 rows. Each must give the PNG's thumbnails byte for byte.
-    let dir = tempfile::tempdir().unwrap();
-    let run = run_json({
-        let mut c = tm(dir.path());
-        c.arg(fixture("fax")).args(["-s", "173,40", "-f", "png"]);
-        c
-    });
-    assert_eq!(run.status, 0, "{}", run.stderr);
-    let out = dir.path().join("out");
+    let (_dir, out) = thumbnails_of("fax", &["-s", "173,40", "-f", "png"]);
     let read = |name: String| std::fs::read(out.join(name)).unwrap();
     for size in [173, 40] {
         let page = read(format!("fax-page_{size}.png"));
@@ -303,14 +295,7 @@ fn formats_we_recognise_but_do_not_read_are_named() {
 fn jpeg_xl_lossless_and_lossy_become_thumbnails_with_the_feature() {
     // cjxl 0.7 (Debian's libjxl-tools) from the quadrants picture: `-d 0` (lossless, 62 bytes)
     // and `-d 1` (lossy, XYB, 467 bytes).
-    let dir = tempfile::tempdir().unwrap();
-    let run = run_json({
-        let mut c = tm(dir.path());
-        c.arg(fixture("jxl")).args(["-s", "32"]);
-        c
-    });
-    assert_eq!(run.status, 0, "{}", run.stderr);
-    let out = dir.path().join("out");
+    let (_dir, out) = thumbnails_of("jxl", &["-s", "32"]);
     for (stem, tolerance) in [("quad-lossless", 2), ("quad-lossy", 6)] {
         let (size, got) = quadrants(&out.join(format!("{stem}_32.png")));
         assert_eq!(size, [32, 24], "{stem}");

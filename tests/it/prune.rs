@@ -164,7 +164,10 @@ fn restarts_custom_scripts_and_tables_between_scans_decode_alike_pruned() {
         let [a, h] = [&arithmetic, &huffman]
             .map(|bytes| decode(bytes, &at_one_eighth(all_scans)).unwrap().image);
         assert_eq!((a.width(), a.height()), (h.width(), h.height()));
-        assert!(a.as_bytes() == h.as_bytes(), "arithmetic and Huffman differ");
+        assert!(
+            a.as_bytes() == h.as_bytes(),
+            "arithmetic and Huffman differ"
+        );
     }
 }
 
