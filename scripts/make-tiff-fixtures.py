@@ -115,6 +115,61 @@ def fax_variants(out):
         subprocess.run(["tiffcp", "-c", coding, *extra, out / "fax-raw.tif",
                         out / f"fax-{name}.tif"], check=True)
     (out / "fax-raw.tif").unlink()
+    # CCITT modified Huffman RLE (compression 2: old scanners), which no tool here writes:
+    # encoded here with T.4's run-length codes, each row starting on a byte, no EOLs.
+    (out / "fax-rle.tif").write_bytes(rle_tiff(page))
+
+
+# T.4's run-length codes: terminating codes for runs 0-63, make-up codes for 64-1728 by 64.
+WHITE_TERMINATING = """00110101 000111 0111 1000 1011 1100 1110 1111 10011 10100 00111 01000
+    001000 000011 110100 110101 101010 101011 0100111 0001100 0001000 0010111 0000011 0000100
+    0101000 0101011 0010011 0100100 0011000 00000010 00000011 00011010 00011011 00010010
+    00010011 00010100 00010101 00010110 00010111 00101000 00101001 00101010 00101011 00101100
+    00101101 00000100 00000101 00001010 00001011 01010010 01010011 01010100 01010101 00100100
+    00100101 01011000 01011001 01011010 01011011 01001010 01001011 00110010 00110011
+    00110100""".split()
+WHITE_MAKEUP = """11011 10010 010111 0110111 00110110 00110111 01100100 01100101 01101000 01100111
+    011001100 011001101 011010010 011010011 011010100 011010101 011010110 011010111 011011000
+    011011001 011011010 011011011 010011000 010011001 010011010 011000 010011011""".split()
+BLACK_TERMINATING = """0000110111 010 11 10 011 0011 0010 00011 000101 000100 0000100 0000101
+    0000111 00000100 00000111 000011000 0000010111 0000011000 0000001000 00001100111
+    00001101000 00001101100 00000110111 00000101000 00000010111 00000011000 000011001010
+    000011001011 000011001100 000011001101 000001101000 000001101001 000001101010
+    000001101011 000011010010 000011010011 000011010100 000011010101 000011010110
+    000011010111 000001101100 000001101101 000011011010 000011011011 000001010100
+    000001010101 000001010110 000001010111 000001100100 000001100101 000001010010
+    000001010011 000000100100 000000110111 000000111000 000000100111 000000101000
+    000001011000 000001011001 000000101011 000000101100 000001011010 000001100110
+    000001100111""".split()
+BLACK_MAKEUP = """0000001111 000011001000 000011001001 000001011011 000000110011 000000110100
+    000000110101 0000001101100 0000001101101 0000001001010 0000001001011 0000001001100
+    0000001001101 0000001110010 0000001110011 0000001110100 0000001110101 0000001110110
+    0000001110111 0000001010010 0000001010011 0000001010100 0000001010101 0000001011010
+    0000001011011 0000001100100 0000001100101""".split()
+
+
+def rle_tiff(page):
+    """`page` (mode "1") as a little-endian CCITT RLE TIFF, WhiteIsZero, one strip."""
+    w, h = page.size
+    data = bytearray()
+    for y in range(h):
+        bits, colour, x = "", 0, 0  # runs alternate from white (0 here)
+        while x < w:
+            end = x
+            while end < w and (page.getpixel((end, y)) == 0) == (colour == 1):
+                end += 1
+            run = end - x
+            makeup, terminating = (BLACK_MAKEUP, BLACK_TERMINATING) if colour else \
+                (WHITE_MAKEUP, WHITE_TERMINATING)
+            if run >= 64:
+                bits += makeup[run // 64 - 1]
+            bits += terminating[run % 64]
+            x, colour = end, 1 - colour
+        bits += "0" * (-len(bits) % 8)
+        data += int(bits, 2).to_bytes(len(bits) // 8, "big")
+    entries = [(256, 3, 1, w), (257, 3, 1, h), (258, 3, 1, 1), (259, 3, 1, 2), (262, 3, 1, 0),
+               (273, 4, 1, None), (277, 3, 1, 1), (278, 3, 1, h), (279, 4, 1, len(data))]
+    return tiff_of(entries, bytes(data), bits=None)
 
 
 def srgb_to_lab(rgb, white):
@@ -179,19 +234,21 @@ def tiff16(raw):
 
 def tiff_of(entries, data, bits=8):
     """A little-endian TIFF of one IFD (`entries`: tag, type, count, value) and one strip of
-    `data`; BitsPerSample (258, three of `bits`), StripOffsets (273) and
-    JPEGInterchangeFormat (513) are filled in."""
+    `data`; BitsPerSample (258, three of `bits`, unless `bits` is None: then as given),
+    StripOffsets (273) and JPEGInterchangeFormat (513) are filled in."""
     ifd_at = 8
     extra_at = ifd_at + 2 + 12 * len(entries) + 4
-    data_at = extra_at + 6
+    data_at = extra_at + (6 if bits else 0)
     out = bytearray(b"II*\0" + struct.pack("<I", ifd_at))
     out += struct.pack("<H", len(entries))
     for tag, kind, count, value in entries:
-        value = {258: extra_at, 273: data_at, 513: data_at}.get(tag, value)
+        filled = {273: data_at, 513: data_at} | ({258: extra_at} if bits else {})
+        value = filled.get(tag, value)
         out += struct.pack("<HHI", tag, kind, count)
         out += struct.pack("<HH", value, 0) if kind == 3 and count == 1 else struct.pack("<I", value)
     out += struct.pack("<I", 0)
-    out += struct.pack("<HHH", bits, bits, bits)
+    if bits:
+        out += struct.pack("<HHH", bits, bits, bits)
     return bytes(out + data)
 
 

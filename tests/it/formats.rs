@@ -188,7 +188,9 @@ fn group_3_fax_in_every_coding_gives_the_page_itself() {
     // A dithered page of rings (`tests/fixtures/fax`, from make-tiff-fixtures.py) as a PNG and
     // in libtiff's fax codings: Group 4 (the tiff crate decodes it), Group 3 one-dimensional,
     // two-dimensional, and two-dimensional with byte-aligned EOLs, bits least significant
-    // first and strips of 16 rows. Each must give the PNG's thumbnails byte for byte.
+    // first and strips of 16 rows; and modified Huffman RLE (compression 2, encoded by the
+    // script, which Pillow's libtiff decodes to the page). Each must give the PNG's
+    // thumbnails byte for byte.
     let (_dir, out) = thumbnails_of("fax", &["-s", "173,40", "-f", "png"]);
     let read = |name: String| std::fs::read(out.join(name)).unwrap();
     for size in [173, 40] {

@@ -25,14 +25,25 @@ const FILL_ORDER: u16 = 266;
 /// Why a strip's rows stopped early, for the error line.
 pub type Stop = &'static str;
 
+/// How a file's lines are laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Coding {
+    /// Group 3 (compression 3): each line after an EOL; `two_d` when the file's T4Options say
+    /// lines may be two-dimensional (each then says which it is).
+    Group3 { two_d: bool },
+    /// CCITT modified Huffman RLE (compression 2, old scanners): one-dimensional lines without
+    /// EOLs, each starting on a byte.
+    Rle,
+}
+
 /// Decodes `rows` lines of `width` pixels from one strip's `bytes` (most significant bit
 /// first), handing each to `line` as the positions where the colour changes, starting from
-/// white (`fax::decoder::pels` turns them into pixels). `two_d`: the file's T4Options say
-/// lines may be two-dimensional. On failure, the number of lines decoded, and why it stopped.
+/// white (`fax::decoder::pels` turns them into pixels). On failure, the number of lines
+/// decoded, and why it stopped.
 pub fn decode_strip(
     bytes: impl Iterator<Item = u8>,
     width: u16,
-    two_d: bool,
+    coding: Coding,
     rows: usize,
     mut line: impl FnMut(&[u16]),
 ) -> Result<(), (usize, Stop)> {
@@ -44,11 +55,20 @@ pub fn decode_strip(
     let mut above = Vec::new();
     let mut current = Vec::new();
     for row in 0..rows {
-        skip_to_eol(&mut reader).map_err(|why| (row, why))?;
-        let one_d = !two_d || {
-            let tag = reader.peek(1).ok_or((row, "the data ends"))?;
-            skip(&mut reader, 1);
-            tag == 1
+        let one_d = match coding {
+            Coding::Rle => {
+                let to_byte = reader.bits_to_byte_boundary();
+                skip(&mut reader, to_byte);
+                true
+            }
+            Coding::Group3 { two_d } => {
+                skip_to_eol(&mut reader).map_err(|why| (row, why))?;
+                !two_d || {
+                    let tag = reader.peek(1).ok_or((row, "the data ends"))?;
+                    skip(&mut reader, 1);
+                    tag == 1
+                }
+            }
         };
         current.clear();
         if one_d {
@@ -179,15 +199,22 @@ fn line_2d<R: BitReader>(
     Ok(())
 }
 
-/// The Group 3 fax TIFF in `bytes`, its header in `decoder`, as grey, upright.
+/// The Group 3 fax TIFF (`rle`: modified Huffman RLE) in `bytes`, its header in `decoder`,
+/// as grey, upright.
 pub(super) fn decode(
     bytes: &[u8],
     mut decoder: Decoder<Cursor<&[u8]>>,
+    rle: bool,
     options: &DecodeOptions,
 ) -> Result<DynamicImage, DecodeError> {
     let mut tag = |tag: Tag| tag_u32(&mut decoder, tag);
-    // T4Options bit 0: lines may be two-dimensional (each then says which it is).
-    let two_d = tag(Tag::Unknown(T4_OPTIONS)).unwrap_or(0) & 1 != 0;
+    let coding = if rle {
+        Coding::Rle
+    } else {
+        // T4Options bit 0: lines may be two-dimensional.
+        let two_d = tag(Tag::Unknown(T4_OPTIONS)).unwrap_or(0) & 1 != 0;
+        Coding::Group3 { two_d }
+    };
     // Fax's white runs are bits of 0, which a BlackIsZero file (1) shows as black.
     let white = if tag(Tag::PhotometricInterpretation) == Some(1) {
         0
@@ -239,9 +266,10 @@ pub(super) fn decode(
                 }
             }
         };
-        decode_strip(input, width16, two_d, count, put).map_err(|(row, why)| {
+        decode_strip(input, width16, coding, count, put).map_err(|(row, why)| {
             let row = strip * rows_per_strip + row;
-            DecodeError::Tiff(format!("Group 3 fax row {row} of {h}: {why}"))
+            let kind = if rle { "CCITT RLE" } else { "Group 3 fax" };
+            DecodeError::Tiff(format!("{kind} row {row} of {h}: {why}"))
         })?;
     }
     let luma = image::GrayImage::from_raw(width, height, grey).expect("sized above");
@@ -252,10 +280,10 @@ pub(super) fn decode(
 
 #[cfg(test)]
 mod tests {
-    use super::decode_strip;
+    use super::{decode_strip, Coding};
 
     /// The lines of `bits` (a string of 0 and 1, spaces ignored), `width` wide.
-    fn lines(bits: &str, width: u16, two_d: bool, rows: usize) -> Vec<Vec<u16>> {
+    fn lines(bits: &str, width: u16, coding: Coding, rows: usize) -> Vec<Vec<u16>> {
         let bits: Vec<u8> = bits
             .bytes()
             .filter(|b| *b != b' ')
@@ -267,7 +295,7 @@ mod tests {
                 .fold(0u8, |byte, (i, &bit)| byte | bit << (7 - i))
         });
         let mut out = Vec::new();
-        decode_strip(bytes, width, two_d, rows, |line| out.push(line.to_vec())).unwrap();
+        decode_strip(bytes, width, coding, rows, |line| out.push(line.to_vec())).unwrap();
         out
     }
 
@@ -281,7 +309,7 @@ mod tests {
         let bits =
             format!("{eol}1 1011 011 10011  {eol}0 1 011 1  {eol}0 0001 001 0111 10 1  0000");
         assert_eq!(
-            lines(&bits, 16, true, 3),
+            lines(&bits, 16, Coding::Group3 { two_d: true }, 3),
             [vec![4, 8], vec![4, 9], vec![11, 14]]
         );
     }
@@ -291,6 +319,9 @@ mod tests {
         // White 4, then the next EOL: the rest of the 16 is white, not black. Then white 16.
         let eol = "000000000001";
         let bits = format!("{eol} 1011 {eol} 101010 00");
-        assert_eq!(lines(&bits, 16, false, 2), [vec![4, 4], vec![]]);
+        assert_eq!(
+            lines(&bits, 16, Coding::Group3 { two_d: false }, 2),
+            [vec![4, 4], vec![]]
+        );
     }
 }

@@ -277,7 +277,8 @@ pub fn decode_palette(bytes: &[u8], options: &DecodeOptions) -> Result<DynamicIm
     Ok(image)
 }
 
-/// Compression 3: CCITT Group 3 fax.
+/// Compression 2: CCITT modified Huffman RLE; 3: CCITT Group 3 fax.
+const RLE: u32 = 2;
 const FAX3: u32 = 3;
 
 /// Compression 5: LZW.
@@ -287,7 +288,7 @@ const LZW: u32 = 5;
 pub type WithProfile = (DynamicImage, Option<Vec<u8>>);
 
 /// A TIFF whose compression the `tiff` crate refuses or misreads, decoded here from one parse
-/// of its header: Group 3 fax, and LZW tiles (see `lzw_tiles`). `Ok(None)` for every other
+/// of its header: Group 3 fax and modified Huffman RLE, and LZW tiles (see `lzw_tiles`). `Ok(None)` for every other
 /// TIFF, which `image` reads.
 pub fn decode_compressed(
     bytes: &[u8],
@@ -295,7 +296,10 @@ pub fn decode_compressed(
 ) -> Result<Option<WithProfile>, DecodeError> {
     let mut decoder = Decoder::new(Cursor::new(bytes)).map_err(corrupt)?;
     match tag_u32(&mut decoder, Tag::Compression) {
-        Some(FAX3) => Ok(Some((fax3::decode(bytes, decoder, options)?, None))),
+        Some(code @ (RLE | FAX3)) => {
+            let rle = code == RLE;
+            Ok(Some((fax3::decode(bytes, decoder, rle, options)?, None)))
+        }
         Some(LZW) => lzw_tiles::decode(bytes, decoder, options),
         _ => Ok(None),
     }
