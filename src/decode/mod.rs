@@ -97,9 +97,7 @@ impl Target {
 pub enum DecodeError {
     #[error("not an image: the content is {0}")]
     NotAnImage(&'static str),
-    #[error(
-        "{0:?} images are not supported (only JPEG, PNG, WebP, GIF, TIFF, BMP, ICO and JPEG XL)"
-    )]
+    #[error("{0:?} images are not supported {only}", only = formats_read())]
     Unsupported(ImageFormat),
     /// A format we recognise and do not decode, named so the user knows what they have.
     #[error("{name} images are not supported {why}", name = .0, why = not_read_because(.0))]
@@ -136,14 +134,25 @@ pub enum DecodeError {
     Malformed(ImageFormat, String),
 }
 
+/// The formats this build reads, for an error about one it does not.
+fn formats_read() -> &'static str {
+    if cfg!(feature = "jxl") {
+        "(only JPEG, PNG, WebP, GIF, TIFF, BMP, ICO and JPEG XL)"
+    } else {
+        "(only JPEG, PNG, WebP, GIF, TIFF, BMP and ICO)"
+    }
+}
+
 /// Why a recognised format is not read: a cargo feature this build lacks, or no decoder at all.
 fn not_read_because(format: &str) -> &'static str {
     match format {
         "JPEG XL" => "by this build (the `jxl` cargo feature reads them)",
         "HEIF/HEIC" | "AVIF" => "by this build (the `heif` cargo feature reads them, with libheif)",
-        _ => {
-            "(only JPEG, PNG, WebP, GIF, TIFF, BMP, ICO and JPEG XL, and HEIF and AVIF with a feature)"
+        _ if cfg!(feature = "jxl") => {
+            "(only JPEG, PNG, WebP, GIF, TIFF, BMP, ICO and JPEG XL; HEIF and AVIF with the \
+             `heif` feature)"
         }
+        _ => "(only JPEG, PNG, WebP, GIF, TIFF, BMP and ICO; JPEG XL, HEIF and AVIF with features)",
     }
 }
 
