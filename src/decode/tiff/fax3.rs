@@ -41,16 +41,18 @@ pub enum Coding {
 /// white (`fax::decoder::pels` turns them into pixels). On failure, the number of lines
 /// decoded, and why it stopped.
 pub fn decode_strip(
-    bytes: impl Iterator<Item = u8>,
+    bytes: impl ExactSizeIterator<Item = u8>,
     width: u16,
     coding: Coding,
     rows: usize,
     mut line: impl FnMut(&[u16]),
 ) -> Result<(), (usize, Stop)> {
+    let data_bits = bytes.len() as u64 * 8;
     // Zeros after the data: the code tables look up to 13 bits ahead, further than a strip's
     // last code may reach, and zeros run into no code (the EOL search then ends the data).
     let input = bytes.chain([0; 4]).map(Ok::<u8, Infallible>);
-    let Ok(mut reader) = ByteReader::new(input);
+    let Ok(reader) = ByteReader::new(input);
+    let mut reader = Counted { reader, used: 0 };
     // Two-dimensional lines are coded against the line above, white above the first.
     let mut above = Vec::new();
     let mut current = Vec::new();
@@ -59,6 +61,9 @@ pub fn decode_strip(
             Coding::Rle => {
                 let to_byte = reader.bits_to_byte_boundary();
                 skip(&mut reader, to_byte);
+                if reader.used >= data_bits {
+                    return Err((row, "the data ends before the line"));
+                }
                 true
             }
             Coding::Group3 { two_d } => {
@@ -72,15 +77,42 @@ pub fn decode_strip(
         };
         current.clear();
         if one_d {
-            line_1d(&mut reader, width, &mut current)
+            line_1d(&mut reader, width, coding != Coding::Rle, &mut current)
         } else {
             line_2d(&mut reader, width, &above, &mut current)
         }
         .map_err(|why| (row, why))?;
+        // A line that ran into the zeros after the data was cut short, not ended by an EOL.
+        if reader.used > data_bits {
+            return Err((row, "the data ends inside the line"));
+        }
         line(&current);
         std::mem::swap(&mut above, &mut current);
     }
     Ok(())
+}
+
+/// A bit reader that counts the bits it has consumed.
+struct Counted<R> {
+    reader: R,
+    used: u64,
+}
+
+impl<R: BitReader> BitReader for Counted<R> {
+    type Error = R::Error;
+
+    fn peek(&self, bits: u8) -> Option<u16> {
+        self.reader.peek(bits)
+    }
+
+    fn consume(&mut self, bits: u8) -> Result<(), Self::Error> {
+        self.used += u64::from(bits);
+        self.reader.consume(bits)
+    }
+
+    fn bits_to_byte_boundary(&self) -> u8 {
+        self.reader.bits_to_byte_boundary()
+    }
 }
 
 fn skip<R: BitReader<Error = Infallible>>(reader: &mut R, bits: u8) {
@@ -130,11 +162,20 @@ fn end_white(out: &mut Vec<u16>, at: u16) {
 }
 
 /// A one-dimensional line: alternating white and black runs from the left edge. Runs past the
-/// width are cut at it, as libtiff cuts them.
-fn line_1d<R: BitReader>(reader: &mut R, width: u16, out: &mut Vec<u16>) -> Result<(), Stop> {
+/// width are cut at it, as libtiff cuts them. `eols`: an EOL may end the line early (Group 3;
+/// RLE has none, so zeros there are a line cut short).
+fn line_1d<R: BitReader>(
+    reader: &mut R,
+    width: u16,
+    eols: bool,
+    out: &mut Vec<u16>,
+) -> Result<(), Stop> {
     let (mut a0, mut colour) = (0u16, Color::White);
     while a0 < width {
         if eol_ahead(reader) {
+            if !eols {
+                return Err("a line shorter than the image is wide");
+            }
             end_white(out, a0);
             return Ok(());
         }
@@ -284,6 +325,15 @@ mod tests {
 
     /// The lines of `bits` (a string of 0 and 1, spaces ignored), `width` wide.
     fn lines(bits: &str, width: u16, coding: Coding, rows: usize) -> Vec<Vec<u16>> {
+        try_lines(bits, width, coding, rows).unwrap()
+    }
+
+    fn try_lines(
+        bits: &str,
+        width: u16,
+        coding: Coding,
+        rows: usize,
+    ) -> Result<Vec<Vec<u16>>, (usize, super::Stop)> {
         let bits: Vec<u8> = bits
             .bytes()
             .filter(|b| *b != b' ')
@@ -295,8 +345,25 @@ mod tests {
                 .fold(0u8, |byte, (i, &bit)| byte | bit << (7 - i))
         });
         let mut out = Vec::new();
-        decode_strip(bytes, width, coding, rows, |line| out.push(line.to_vec())).unwrap();
-        out
+        decode_strip(bytes, width, coding, rows, |line| out.push(line.to_vec()))?;
+        Ok(out)
+    }
+
+    #[test]
+    fn rle_lines_start_on_a_byte_and_a_cut_one_fails() {
+        // Width 16, no EOLs. White 4 (1011), black 4 (011), white 8 (10011), padded to a byte;
+        // then white 16 (101010), padded.
+        let bits = "1011 011 10011 0000  101010 00";
+        assert_eq!(lines(bits, 16, Coding::Rle, 2), [vec![4, 8], vec![]]);
+        // The second line cut after its first code (the rest of its byte zeros), or missing.
+        assert_eq!(
+            try_lines("1011 011 10011 0000  1000 0000", 16, Coding::Rle, 2),
+            Err((1, "a line shorter than the image is wide"))
+        );
+        assert_eq!(
+            try_lines("1011 011 10011 0000", 16, Coding::Rle, 2),
+            Err((1, "the data ends before the line"))
+        );
     }
 
     #[test]
