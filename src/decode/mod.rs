@@ -291,16 +291,10 @@ fn decode_general(
     format: ImageFormat,
     options: &DecodeOptions,
 ) -> Result<Decoded, DecodeError> {
-    let special_tiff = if format != ImageFormat::Tiff {
-        None
-    } else if tiff::is_palette(bytes) {
-        Some((tiff::decode_palette(bytes, options)?, None))
-    } else if tiff::is_lab(bytes) {
-        Some((tiff::decode_lab(bytes, options)?, None))
-    } else if tiff::is_separated(bytes) {
-        tiff::decode_cmyk(bytes, options)?.map(|image| (image, None))
+    let special_tiff = if format == ImageFormat::Tiff {
+        tiff::decode(bytes, options)?
     } else {
-        tiff::decode_compressed(bytes, options)?
+        None
     };
     if let Some((image, icc)) = special_tiff {
         return Ok(Decoded {

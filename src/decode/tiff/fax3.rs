@@ -309,7 +309,10 @@ pub(super) fn decode(
         };
         decode_strip(input, width16, coding, count, put).map_err(|(row, why)| {
             let row = strip * rows_per_strip + row;
-            let kind = if rle { "CCITT RLE" } else { "Group 3 fax" };
+            let kind = match coding {
+                Coding::Rle => "CCITT RLE",
+                Coding::Group3 { .. } => "Group 3 fax",
+            };
             DecodeError::Tiff(format!("{kind} row {row} of {h}: {why}"))
         })?;
     }

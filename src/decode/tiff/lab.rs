@@ -10,11 +10,16 @@ use tiff::ColorType;
 use super::{corrupt, limited, orientation_of, relabelled, CIELAB, RGB};
 use crate::decode::{DecodeError, DecodeOptions};
 
-/// The CIE L*a*b* TIFF in `bytes` (8 or 16 bits a sample, alpha kept) as sRGB, upright. The
-/// Lab is relative to the file's WhitePoint, D50 without one (libtiff's default, after Adobe's
-/// TIFF technical note: Photoshop's Lab), adapted to sRGB's D65.
-pub fn decode_lab(bytes: &[u8], options: &DecodeOptions) -> Result<DynamicImage, DecodeError> {
-    let (rgb, kind) = relabelled(bytes, RGB)?;
+/// The CIE L*a*b* TIFF in `bytes` (8 or 16 bits a sample, alpha kept; `kind` its photometric
+/// value, CIELab or ICCLab) as sRGB, upright. The Lab is relative to the file's WhitePoint, D50
+/// without one (libtiff's default, after Adobe's TIFF technical note: Photoshop's Lab), adapted
+/// to sRGB's D65.
+pub(super) fn decode(
+    bytes: &[u8],
+    kind: u16,
+    options: &DecodeOptions,
+) -> Result<DynamicImage, DecodeError> {
+    let rgb = relabelled(bytes, RGB)?;
     let mut decoder = limited(&rgb, options)?;
     let (width, height) = decoder.dimensions().map_err(corrupt)?;
     crate::decode::check_dimensions(width, height, options)?;

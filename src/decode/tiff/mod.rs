@@ -28,8 +28,6 @@ mod fax3;
 mod lab;
 mod lzw_tiles;
 
-pub use lab::decode_lab;
-
 /// PhotometricInterpretation: 1 is BlackIsZero (grey), 3 RGB palette, 5 separated (CMYK).
 const PHOTOMETRIC: u16 = 262;
 const GREY: u16 = 1;
@@ -40,29 +38,32 @@ const CIELAB: u16 = 8;
 const ICCLAB: u16 = 9;
 const RGB: u16 = 2;
 
-/// Whether the first image of this TIFF is a palette image.
-pub fn is_palette(bytes: &[u8]) -> bool {
-    photometric(bytes).is_some_and(|(_, value, _)| value == PALETTE)
+/// An image and its ICC profile.
+pub type WithProfile = (DynamicImage, Option<Vec<u8>>);
+
+/// A TIFF that `image` refuses or misreads, decoded here: what it is is decided once, from its
+/// PhotometricInterpretation (palette, CIE L*a*b*, CMYK with a profile), then its compression
+/// (see [`decode_compressed`]). `Ok(None)` for every other TIFF, which `image` reads.
+pub fn decode(bytes: &[u8], options: &DecodeOptions) -> Result<Option<WithProfile>, DecodeError> {
+    let without_profile = |image| Some((image, None));
+    match photometric_value(bytes) {
+        Some(PALETTE) => Ok(without_profile(decode_palette(bytes, options)?)),
+        Some(kind @ (CIELAB | ICCLAB)) => Ok(without_profile(lab::decode(bytes, kind, options)?)),
+        Some(SEPARATED) => Ok(decode_cmyk(bytes, options)?.and_then(without_profile)),
+        _ => decode_compressed(bytes, options),
+    }
 }
 
-/// Whether the first image of this TIFF is separated (CMYK, possibly with extra samples).
-pub fn is_separated(bytes: &[u8]) -> bool {
-    photometric(bytes).is_some_and(|(_, value, _)| value == SEPARATED)
-}
-
-/// Whether the first image of this TIFF is CIE L*a*b* (CIELab or ICCLab).
-pub fn is_lab(bytes: &[u8]) -> bool {
-    photometric(bytes).is_some_and(|(_, value, _)| value == CIELAB || value == ICCLAB)
+/// The first image's PhotometricInterpretation, where it is one SHORT in its entry.
+fn photometric_value(bytes: &[u8]) -> Option<u16> {
+    photometric(bytes).map(|(_, value, _)| value)
 }
 
 /// An 8 or 16-bit CMYK TIFF with an ICC profile, as RGB through that profile (16-bit inks
 /// rounded to 8 bits first, the precision moxcms's 8-bit transform and the thumbnail keep),
 /// upright; `Ok(None)` for any other separated TIFF (no profile, extra samples): `image`
 /// reads those.
-pub fn decode_cmyk(
-    bytes: &[u8],
-    options: &DecodeOptions,
-) -> Result<Option<DynamicImage>, DecodeError> {
+fn decode_cmyk(bytes: &[u8], options: &DecodeOptions) -> Result<Option<DynamicImage>, DecodeError> {
     let mut decoder = Decoder::new(Cursor::new(bytes)).map_err(corrupt)?;
     let bits = match decoder.colortype().map_err(corrupt)? {
         ColorType::CMYK(bits @ (8 | 16)) => bits,
@@ -188,10 +189,10 @@ pub fn old_jpeg_stream(bytes: &[u8]) -> Result<(&[u8], Option<Orientation>), Dec
     }
 }
 
-/// A copy of `bytes` whose first image says it is of `photometric`, so that the `tiff` crate
-/// reads samples of a kind it refuses as ones it knows; and the original value.
-fn relabelled(bytes: &[u8], photometric_value: u16) -> Result<(Vec<u8>, u16), DecodeError> {
-    let (at, original, big) =
+/// A copy of `bytes` whose first image says it is of `photometric_value`, so that the `tiff`
+/// crate reads samples of a kind it refuses as ones it knows.
+fn relabelled(bytes: &[u8], photometric_value: u16) -> Result<Vec<u8>, DecodeError> {
+    let (at, _, big) =
         photometric(bytes).ok_or_else(|| DecodeError::Tiff("no photometric tag".into()))?;
     let mut copy = bytes.to_vec();
     let value = if big {
@@ -200,7 +201,7 @@ fn relabelled(bytes: &[u8], photometric_value: u16) -> Result<(Vec<u8>, u16), De
         photometric_value.to_le_bytes()
     };
     copy[at..at + 2].copy_from_slice(&value);
-    Ok((copy, original))
+    Ok(copy)
 }
 
 /// A decoder of `bytes` whose buffers stay within the pixel budget.
@@ -216,8 +217,8 @@ fn limited<'a>(
 }
 
 /// The palette TIFF in `bytes` as RGB, upright, refused over the pixel budget before decoding.
-pub fn decode_palette(bytes: &[u8], options: &DecodeOptions) -> Result<DynamicImage, DecodeError> {
-    let (grey, _) = relabelled(bytes, GREY)?;
+fn decode_palette(bytes: &[u8], options: &DecodeOptions) -> Result<DynamicImage, DecodeError> {
+    let grey = relabelled(bytes, GREY)?;
     let mut decoder = limited(&grey, options)?;
     let (width, height) = decoder.dimensions().map_err(corrupt)?;
     crate::decode::check_dimensions(width, height, options)?;
@@ -284,13 +285,10 @@ const FAX3: u32 = 3;
 /// Compression 5: LZW.
 const LZW: u32 = 5;
 
-/// An image and its ICC profile.
-pub type WithProfile = (DynamicImage, Option<Vec<u8>>);
-
 /// A TIFF whose compression the `tiff` crate refuses or misreads, decoded here from one parse
-/// of its header: Group 3 fax and modified Huffman RLE, and LZW tiles (see `lzw_tiles`). `Ok(None)` for every other
-/// TIFF, which `image` reads.
-pub fn decode_compressed(
+/// of its header: Group 3 fax and modified Huffman RLE, and LZW tiles (see `lzw_tiles`).
+/// `Ok(None)` for every other TIFF, which `image` reads.
+fn decode_compressed(
     bytes: &[u8],
     options: &DecodeOptions,
 ) -> Result<Option<WithProfile>, DecodeError> {
@@ -307,10 +305,11 @@ pub fn decode_compressed(
 
 #[cfg(test)]
 mod tests {
-    use super::is_palette;
+    use super::{photometric_value, PALETTE};
 
     #[test]
     fn only_tiffs_with_a_palette_photometric_are_taken() {
+        let is_palette = |bytes: &[u8]| photometric_value(bytes) == Some(PALETTE);
         // II, offset 8, one entry: 262 SHORT 1 = 3.
         let mut tiff = b"II*\0\x08\0\0\0\x01\0".to_vec();
         tiff.extend([6, 1, 3, 0, 1, 0, 0, 0, 3, 0, 0, 0]);
