@@ -17,8 +17,9 @@ use crate::shard::{fnv1a, fnv1a_more, FNV1A_START};
 use crate::thumbnail::ThumbnailSpec;
 
 /// The version of the tool's own output: raised when a change to decoding, resizing or encoding
-/// changes the bytes of thumbnails made with the same options, so re-runs redo them.
-pub const OUTPUT_VERSION: u32 = 1;
+/// changes the bytes of thumbnails made with the same options, so re-runs redo them. 2: smaller
+/// sizes are resized from a larger thumbnail (`resize/cascade.rs`).
+pub const OUTPUT_VERSION: u32 = 2;
 
 /// The named parts of one thumbnail's recipe, in a fixed order.
 pub type Parts = Vec<(String, String)>;

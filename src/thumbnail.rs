@@ -174,35 +174,78 @@ fn thumbnails_of(
         Some(icc) if !keep_icc => colour::to_srgb(decoded.image, icc),
         _ => (decoded.image, None),
     };
-    let kept = Metadata {
+    let kept_metadata = Metadata {
         icc: metadata.icc.filter(|_| keep_icc),
         exif: metadata.exif.filter(|_| spec.keep_metadata),
     };
-    let mut thumbnails = Vec::with_capacity(spec.sizes.len());
+    let (width, height) = decoded.source_size;
+    let geometries: Vec<resize::Geometry> = spec
+        .sizes
+        .iter()
+        .map(|&size| resize::geometry(width, height, size, spec.crop.is_some(), spec.enlarge))
+        .collect();
+    let whole: Vec<(u32, u32)> = geometries.iter().map(|g| g.resized).collect();
+    // Linear light and alpha would go through their conversions (premultiplying, the light
+    // curve in 8 bits) once more for each step: those thumbnails all come from the decode.
+    let sources = if spec.linear || image.color().has_alpha() {
+        vec![None; whole.len()]
+    } else {
+        resize::sources(&whole, spec.decode.shrink_margin)
+    };
+    let encode = |size: &Size| wanted.sizes.is_none_or(|sizes| sizes.contains(size));
+    let keep = |size: &Size| wanted.pixels_of == Some(*size);
+    let order = resize::order(&whole);
+    // What must be resized: the sizes wanted and, smallest first, what they are made from.
+    let mut needed: Vec<bool> = spec.sizes.iter().map(|s| encode(s) || keep(s)).collect();
+    for &i in order.iter().rev() {
+        if let (true, Some(j)) = (needed[i], sources[i]) {
+            needed[j] = true;
+        }
+    }
+    let mut users: Vec<usize> = (0..whole.len())
+        .map(|j| {
+            (0..whole.len())
+                .filter(|&i| needed[i] && sources[i] == Some(j))
+                .count()
+        })
+        .collect();
+    let mut made: Vec<Option<image::DynamicImage>> = vec![None; whole.len()];
+    let mut slots: Vec<Option<Thumbnail>> = (0..whole.len()).map(|_| None).collect();
     let mut pixels = None;
-    for &size in &spec.sizes {
-        let encode = wanted.sizes.is_none_or(|sizes| sizes.contains(&size));
-        let keep = wanted.pixels_of == Some(size);
-        if !encode && !keep {
+    for i in order.into_iter().filter(|&i| needed[i]) {
+        let size = spec.sizes[i];
+        let from = match sources[i] {
+            Some(j) => made[j]
+                .as_ref()
+                .expect("a source is made before what it serves"),
+            None => &image,
+        };
+        let resized = thumbnailer.resize_whole(from, whole[i])?;
+        if let Some(j) = sources[i] {
+            users[j] -= 1;
+            if users[j] == 0 {
+                made[j] = None;
+            }
+        }
+        if users[i] > 0 {
+            made[i] = Some(resized.clone());
+        }
+        let kept = resize::cut(resized, geometries[i], spec.crop);
+        if keep(&size) {
+            pixels = Some(kept.to_rgba8());
+        }
+        if !encode(&size) {
             continue;
         }
-        let (width, height) = decoded.source_size;
-        let geometry = resize::geometry(width, height, size, spec.crop.is_some(), spec.enlarge);
-        let resized = thumbnailer.resize(&image, geometry, spec.crop)?;
-        if keep {
-            pixels = Some(resized.to_rgba8());
-        }
-        if !encode {
-            continue;
-        }
-        thumbnails.push(Thumbnail {
+        slots[i] = Some(Thumbnail {
             size,
-            width: resized.width(),
-            height: resized.height(),
+            width: kept.width(),
+            height: kept.height(),
             format: encoding.format,
-            bytes: output::encode(&resized, &encoding, &kept)?,
+            bytes: output::encode(&kept, &encoding, &kept_metadata)?,
         });
     }
+    let thumbnails: Vec<Thumbnail> = slots.into_iter().flatten().collect();
     Ok(Thumbnails {
         source_pixels: u64::from(decoded.source_size.0) * u64::from(decoded.source_size.1),
         thumbnails,

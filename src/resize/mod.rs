@@ -13,8 +13,10 @@ use fast_image_resize::{
 };
 use image::DynamicImage;
 
+mod cascade;
 mod size;
 
+pub use cascade::{order, sources};
 pub use size::{geometry, thumbnail_size, Crop, Geometry, Size, MAX_SIDE};
 
 #[derive(Debug, thiserror::Error)]
@@ -60,16 +62,8 @@ impl Thumbnailer {
         geometry: Geometry,
         crop: Option<Crop>,
     ) -> Result<DynamicImage, ResizeError> {
-        let g = geometry;
-        let resized = self.resize_to(src, g.resized)?;
-        if g.kept == g.resized {
-            return Ok(resized);
-        }
-        let (x, y) = match crop {
-            Some(Crop::Entropy) => entropy_window(&resized, g.kept),
-            _ => ((g.resized.0 - g.kept.0) / 2, (g.resized.1 - g.kept.1) / 2),
-        };
-        Ok(resized.crop_imm(x, y, g.kept.0, g.kept.1))
+        let resized = self.resize_whole(src, geometry.resized)?;
+        Ok(cut(resized, geometry, crop))
     }
 
     /// [`Thumbnailer::resize`] for `size`, with the geometry taken from `src` itself.
@@ -84,7 +78,8 @@ impl Thumbnailer {
         self.resize(src, g, crop)
     }
 
-    fn resize_to(
+    /// Resizes all of `src` to `width` x `height`, keeping its pixel type; no crop.
+    pub fn resize_whole(
         &mut self,
         src: &DynamicImage,
         (width, height): (u32, u32),
@@ -128,6 +123,20 @@ impl Thumbnailer {
         mapper.backward_map(&resized, &mut dst).map_err(mapping)?;
         Ok(dst)
     }
+}
+
+/// The part of a whole resize that `geometry` keeps, chosen by `crop`: the image itself when
+/// nothing is cut.
+pub fn cut(resized: DynamicImage, geometry: Geometry, crop: Option<Crop>) -> DynamicImage {
+    let g = geometry;
+    if g.kept == g.resized {
+        return resized;
+    }
+    let (x, y) = match crop {
+        Some(Crop::Entropy) => entropy_window(&resized, g.kept),
+        _ => ((g.resized.0 - g.kept.0) / 2, (g.resized.1 - g.kept.1) / 2),
+    };
+    resized.crop_imm(x, y, g.kept.0, g.kept.1)
 }
 
 /// Samples of the Lanczos3 kernel per unit of distance.

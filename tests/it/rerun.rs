@@ -152,12 +152,21 @@ fn each_option_changed_alone_redoes_exactly_the_thumbnails_it_affects() {
     );
     assert_eq!(edited.json["resize"]["images"], 1);
 
-    // A lost thumbnail: that one file.
-    std::fs::remove_file(out.join("a_64.jpg")).unwrap();
+    // Lost thumbnails: those files, byte for byte as before, although the smaller sizes are
+    // resized from the larger ones and a_200.jpg is not written this time.
+    let lost = ["a_32.jpg", "a_64.jpg"];
+    let bytes = |name: &str| std::fs::read(out.join(name)).unwrap();
+    let was: Vec<Vec<u8>> = lost.iter().map(|name| bytes(name)).collect();
+    for name in lost {
+        std::fs::remove_file(out.join(name)).unwrap();
+    }
     let before = inodes(&out);
     let mended = run(dir.path(), &[]);
-    assert_eq!(written(&before, &inodes(&out)), ["a_64.jpg"]);
-    assert_eq!(mended.json["resize"]["thumbnails"], 1);
+    assert_eq!(written(&before, &inodes(&out)), lost);
+    assert_eq!(mended.json["resize"]["thumbnails"], 2);
+    for (name, was) in lost.iter().zip(&was) {
+        assert!(bytes(name) == *was, "{name} came out different");
+    }
 }
 
 #[test]
