@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use crate::download::{DownloadError, Fetcher, NetOptions};
+use crate::output::Outgoing;
 use crate::s3::{self, S3Error};
 use crate::sidecar::SIDECAR_DIR;
 
@@ -31,16 +32,6 @@ pub enum UploadError {
     Bug(String),
     #[error("cannot remove {0}")]
     Delete(String, #[source] DownloadError),
-}
-
-/// One input's writes, made by the resize threads and sent by the upload threads, so the
-/// cores never wait on the store's latency.
-pub struct Outgoing {
-    pub stem: String,
-    /// Each thumbnail: its name under the prefix, its bytes, its Content-Type.
-    pub files: Vec<(String, Vec<u8>, &'static str)>,
-    /// The record's name under the prefix, and its JSON.
-    pub record: (String, Vec<u8>),
 }
 
 /// Where thumbnails go in a bucket, and, once listed, what is there.

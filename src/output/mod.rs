@@ -139,6 +139,37 @@ pub fn thumbnails_exist(
     })
 }
 
+/// One input's writes, made by a resize thread and carried out by a writer thread (to the
+/// output folder, or to the bucket with `-o s3://`), so the cores never wait on the disk or
+/// the store.
+pub struct Outgoing {
+    pub stem: String,
+    /// Each thumbnail: its name in the folder or under the prefix, its bytes, its Content-Type.
+    pub files: Vec<(String, Vec<u8>, &'static str)>,
+    /// The record's name, and its JSON: written after the thumbnails, as the proof they are
+    /// all there.
+    pub record: (String, Vec<u8>),
+}
+
+/// Writes one input's thumbnails into `dir`, each atomically, then its record; if any write
+/// fails, the thumbnails already written are removed again, so an input has all its new
+/// thumbnails or none.
+pub fn write_all(dir: &Path, outgoing: &Outgoing) -> Result<(), OutputError> {
+    let mut written = Vec::with_capacity(outgoing.files.len());
+    let (record, json) = &outgoing.record;
+    let files = outgoing.files.iter().map(|(name, bytes, _)| (name, bytes));
+    for (name, bytes) in files.chain([(record, json)]) {
+        if let Err(e) = write_atomic(dir, name, bytes) {
+            for path in written {
+                let _ = fs::remove_file(path);
+            }
+            return Err(e);
+        }
+        written.push(dir.join(name));
+    }
+    Ok(())
+}
+
 /// Writes `bytes` to `dir/name` through a temporary file in `dir` and an atomic rename. `name`
 /// may hold subfolders (from a name template), created as needed; the temporary file stays in
 /// `dir` itself, where a later run looks for leftovers, and the rename moves it down.

@@ -1,14 +1,15 @@
-//! One image through phase two: read, decode, resize, write every thumbnail, or none of them;
-//! and the streak of write failures after which the phase stops.
+//! One image through phase two: read, decode, resize and encode on a resize thread, then
+//! write every thumbnail, or none of them, on a writer thread; and the streak of write
+//! failures after which the phase stops.
 
-use std::fs;
 use std::path::Path;
 
 use super::{Done, Queued as Item};
+use crate::catch;
 use crate::config::Config;
 use crate::failure::{Failure, Stage};
 use crate::inputs::Origin;
-use crate::output::{self, OutputError, OutputFormat};
+use crate::output::{self, Outgoing, OutputError, OutputFormat};
 use crate::placeholder::placeholders;
 use crate::recipe::{self, content_hash, Source};
 use crate::resize::Thumbnailer;
@@ -60,10 +61,8 @@ impl WriteStreak {
     }
 }
 
-/// Reads, decodes, resizes and writes one image: those of its thumbnails that are stale
-/// (all, the first time), then its record. A failure after some of its thumbnails were written
-/// removes them, so an image has all its new thumbnails or none; a write failure also says its
-/// cause's kind, for [`WriteStreak`].
+/// Reads, decodes and resizes one image: those of its thumbnails that are stale (all, the first
+/// time), encoded, and its new record, as the writes [`write`] carries out.
 pub(super) fn thumbnails_for(
     item: &Item,
     config: &Config,
@@ -105,19 +104,7 @@ pub(super) fn thumbnails_for(
         .map_err(|e| (Failure::new(input, e.stage(), &e), None))?;
     warnings.extend(made.warnings);
     let mut written: Vec<(String, &Thumbnail)> = Vec::with_capacity(made.thumbnails.len());
-    let undo = |written: &[(String, &Thumbnail)]| {
-        for (name, _) in written.iter().filter(|_| config.upload.is_none()) {
-            let _ = fs::remove_file(config.out_dir.join(name));
-        }
-    };
     let mut files = Vec::new();
-    let write_failure = |e: OutputError| {
-        let kind = match &e {
-            OutputError::Io { source, .. } => Some(source.kind()),
-            _ => None,
-        };
-        (Failure::new(input, Stage::Write, &e), kind)
-    };
     for thumb in &made.thumbnails {
         let name = config
             .names
@@ -134,49 +121,69 @@ pub(super) fn thumbnails_for(
                 first: earlier.size,
                 second: thumb.size,
             };
-            undo(&written);
             return Err((Failure::new(input, Stage::Write, &clash), None));
         }
-        if config.upload.is_some() {
-            files.push((name.clone(), thumb.bytes.clone(), thumb.format.mime()));
-        } else if let Err(e) = output::write_atomic(&config.out_dir, &name, &thumb.bytes) {
-            undo(&written);
-            return Err(write_failure(e));
-        }
+        files.push((name.clone(), thumb.bytes.clone(), thumb.format.mime()));
         written.push((name, thumb));
     }
     let record = updated_record(config, item, &source, found, &written, made.pixels.as_ref());
-    let mut outgoing = None;
-    if config.upload.is_some() {
+    let json = serde_json::to_vec_pretty(&record).expect("a record always serialises");
+    let record_name = match &config.upload {
         // One format for all of an image's thumbnails: the record's name carries it.
-        let format = made
-            .thumbnails
-            .first()
-            .map_or(OutputFormat::Png, |t| t.format);
-        let name = upload::record_name(
-            stem,
-            &upload::RecordName {
-                extension: format.extension().to_string(),
-                digest: status::upload_digest(config, &source, stem, format),
-            },
-        );
-        let json = serde_json::to_vec_pretty(&record).expect("a record always serialises");
-        outgoing = Some(upload::Outgoing {
-            stem: stem.to_string(),
-            files,
-            record: (name, json),
-        });
-    } else if let Err(e) = sidecar::write(&config.out_dir, stem, &record) {
-        undo(&written);
-        return Err(write_failure(e));
-    }
+        Some(_) => {
+            let format = made
+                .thumbnails
+                .first()
+                .map_or(OutputFormat::Png, |t| t.format);
+            upload::record_name(
+                stem,
+                &upload::RecordName {
+                    extension: format.extension().to_string(),
+                    digest: status::upload_digest(config, &source, stem, format),
+                },
+            )
+        }
+        None => sidecar::relative_path(stem),
+    };
+    let outgoing = Outgoing {
+        stem: stem.to_string(),
+        files,
+        record: (record_name, json),
+    };
     Ok(Done {
         skipped: false,
         thumbnails: made.thumbnails.len(),
         pixels: made.source_pixels,
         warnings,
-        outgoing,
+        outgoing: Some(outgoing),
     })
+}
+
+/// Carries out one input's writes (on a writer thread, or on the one thread of
+/// `--sequential`): into the output folder, or to the bucket; with `-o s3:// --prune`, the
+/// files the input's new record no longer names are deleted and returned. A write failure
+/// says its cause's kind, for [`WriteStreak`].
+pub(super) fn write(
+    config: &Config,
+    input: &str,
+    outgoing: &Outgoing,
+) -> Result<Vec<String>, (Failure, Option<std::io::ErrorKind>)> {
+    let Some(upload) = &config.upload else {
+        return match output::write_all(&config.out_dir, outgoing) {
+            Ok(()) => Ok(Vec::new()),
+            Err(e) => {
+                let kind = match &e {
+                    OutputError::Io { source, .. } => Some(source.kind()),
+                    _ => None,
+                };
+                Err((Failure::new(input, Stage::Write, &e), kind))
+            }
+        };
+    };
+    // As on the resize threads, a panic costs only its image.
+    catch::caught(|| upload.send(outgoing, config.prune))
+        .unwrap_or_else(|_| Err(crate::upload::UploadError::Bug(upload.address())))
+        .map_err(|e| (Failure::new(input, Stage::Write, &e), None))
 }
 
 /// The input's record after this run's thumbnails: an entry per file written (replacing any

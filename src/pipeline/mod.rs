@@ -68,8 +68,8 @@ pub(crate) struct Done {
     pixels: u64,
     /// Said in the log and the report; the image still counts as done.
     warnings: Vec<String>,
-    /// With `-o s3://`: the writes still to send, by the upload threads.
-    outgoing: Option<crate::upload::Outgoing>,
+    /// The writes still to carry out, by a writer thread.
+    outgoing: Option<crate::output::Outgoing>,
 }
 
 /// Images waiting between the download workers (or the ready queue) and the resize threads

@@ -7,7 +7,7 @@ use rayon::prelude::*;
 
 use std::sync::{mpsc, Mutex};
 
-use super::item::{thumbnails_for, WriteStreak};
+use super::item::{self, thumbnails_for, WriteStreak};
 use super::{Done, Queued, RunError};
 use crate::catch;
 use crate::config::{Config, Schedule};
@@ -15,7 +15,6 @@ use crate::failure::{Failure, FailureLog, Stage};
 use crate::progress::{Phase, Progress};
 use crate::report::ResizeReport;
 use crate::resize::Thumbnailer;
-use crate::upload::Upload;
 
 /// Phase two over `items` as they come: on one thread with `--sequential`, else on the rayon
 /// pool, each thread taking the next item as it comes free and reusing its own `Resizer`.
@@ -46,8 +45,7 @@ pub(super) fn resize_items(
     // With `-o s3:// --prune`: files an input's new record no longer names, deleted.
     let pruned = AtomicUsize::new(0);
     let streak = WriteStreak::default();
-    // What became of one image, counted once it is all done (with `-o s3://`, once its
-    // writes were sent).
+    // What became of one image, counted once it is all done, its writes included.
     let settle = |order: u64, input: &str, result: Result<Done, Failure>| match result {
         Ok(done) if done.skipped => {
             skipped.fetch_add(1, Ordering::Relaxed);
@@ -76,38 +74,48 @@ pub(super) fn resize_items(
             log.push(order, failure);
         }
     };
-    // With `-o s3://`, the writes go to upload threads (as many as download threads) through
-    // a short queue, so the resize threads go on to the next image instead of waiting on the
-    // store's latency, and no more than a few images' thumbnails wait in memory.
-    let (to_upload, uploads) = mpsc::sync_channel::<(u64, String, Done)>(2 * threads);
-    let uploads = Mutex::new(uploads);
-    let send = |upload: &Upload| loop {
-        let next = uploads.lock().expect("upload queue lock").recv();
-        let Ok((order, input, mut done)) = next else {
+    // The writes go to writer threads through a short queue, so the resize threads go on to
+    // the next image instead of waiting on the disk (creating and renaming files, which on
+    // ext4 also starts their writeback) or on the store's latency, and no more than a few
+    // images' thumbnails wait in memory. One thread for a folder, whose writes queue on its
+    // lock anyway; as many as download threads for a bucket. `--sequential` writes in line.
+    let writers = match (&config.upload, config.schedule) {
+        (Some(_), _) => super::download_threads(config).max(1),
+        (None, Schedule::Sequential) => 0,
+        (None, _) => 1,
+    };
+    // Writes, then their count against the streak, then the image's outcome.
+    let write = |order: u64, input: &str, mut done: Done| {
+        let outgoing = done.outgoing.take().expect("only writes are queued");
+        let result = item::write(config, input, &outgoing).map(|superseded| {
+            for file in &superseded {
+                let address = config.upload.as_ref().map(|u| u.address());
+                progress.log(&format!("pruned {}{file}", address.unwrap_or_default()));
+            }
+            pruned.fetch_add(superseded.len(), Ordering::Relaxed);
+            done
+        });
+        streak.count(&result, &config.out_dir);
+        settle(order, input, result.map_err(|(f, _)| f));
+    };
+    let (to_write, queue) = mpsc::sync_channel::<(u64, String, Done)>(2 * threads);
+    let queue = Mutex::new(queue);
+    let drain = || loop {
+        let next = queue.lock().expect("write queue lock").recv();
+        let Ok((order, input, done)) = next else {
             return;
         };
-        let outgoing = done.outgoing.take().expect("only writes are queued");
-        // As on the resize threads, a panic costs only its image.
-        let sent = catch::caught(|| upload.send(&outgoing, config.prune))
-            .unwrap_or_else(|_| Err(crate::upload::UploadError::Bug(upload.address())));
-        let result = sent
-            .map(|superseded| {
-                for file in &superseded {
-                    progress.log(&format!("pruned {}{file}", upload.address()));
-                }
-                pruned.fetch_add(superseded.len(), Ordering::Relaxed);
-                done
-            })
-            .map_err(|e| Failure::new(&input, Stage::Write, &e));
-        settle(order, &input, result);
+        write(order, &input, done);
     };
     std::thread::scope(|scope| -> Result<(), RunError> {
-        let uploaders: Vec<_> = match &config.upload {
-            Some(upload) => (0..super::download_threads(config).max(1))
-                .map(|_| scope.spawn(|| send(upload)))
-                .collect(),
-            None => Vec::new(),
-        };
+        let writer_threads: Vec<_> = (0..writers)
+            .map(|i| {
+                std::thread::Builder::new()
+                    .name(format!("write-{i}"))
+                    .spawn_scoped(scope, drain)
+                    .expect("spawning a writer thread")
+            })
+            .collect();
         let process = |thumbnailer: &mut Thumbnailer, item: Queued| {
             // What was not started is neither done nor failed.
             if config.cancel.load(Ordering::Relaxed) || streak.stopped().is_some() {
@@ -128,22 +136,27 @@ pub(super) fn resize_items(
                         None,
                     ))
                 });
-            streak.count(&result, &config.out_dir);
             done_with(&item);
             busy.fetch_add(began.elapsed().as_nanos() as u64, Ordering::Relaxed);
             match result {
-                Ok(done) if done.outgoing.is_some() => {
-                    // The upload threads outlive the resize threads: the queue is open.
-                    let _ = to_upload.send((item.order, item.job.input, done));
+                Ok(done) if done.outgoing.is_some() && writers == 0 => {
+                    write(item.order, &item.job.input, done);
                 }
-                result => settle(item.order, &item.job.input, result.map_err(|(f, _)| f)),
+                Ok(done) if done.outgoing.is_some() => {
+                    // The writer threads outlive the resize threads: the queue is open.
+                    let _ = to_write.send((item.order, item.job.input, done));
+                }
+                result => {
+                    streak.count(&result, &config.out_dir);
+                    settle(item.order, &item.job.input, result.map_err(|(f, _)| f));
+                }
             }
         };
         let resized = resize_all(items, threads, config, process);
-        // The queue closes; the upload threads send what is left and end.
-        drop(to_upload);
-        for uploader in uploaders {
-            let _ = uploader.join();
+        // The queue closes; the writer threads write what is left and end.
+        drop(to_write);
+        for writer in writer_threads {
+            let _ = writer.join();
         }
         resized
     })?;
