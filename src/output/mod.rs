@@ -268,7 +268,7 @@ pub fn ensure_dir(dir: &Path) -> Result<(), OutputError> {
 
 #[cfg(test)]
 mod tests {
-    use super::{write_atomic, OutputFormat, TEMP_PREFIX};
+    use super::{write_all, write_atomic, Outgoing, OutputFormat, TEMP_PREFIX};
     use image::ImageFormat;
 
     #[test]
@@ -328,5 +328,39 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(root, ["200"]);
+    }
+
+    #[test]
+    fn an_input_gets_all_its_files_or_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let outgoing = |record: &str| Outgoing {
+            stem: "a".into(),
+            files: vec![
+                ("a_200.jpg".into(), b"big".to_vec(), "image/jpeg"),
+                ("a_32.jpg".into(), b"small".to_vec(), "image/jpeg"),
+            ],
+            record: (record.into(), b"{}".to_vec()),
+        };
+        write_all(dir.path(), &outgoing("records/a.json")).unwrap();
+        assert_eq!(
+            std::fs::read(dir.path().join("a_32.jpg")).unwrap(),
+            b"small"
+        );
+        assert_eq!(
+            std::fs::read(dir.path().join("records/a.json")).unwrap(),
+            b"{}"
+        );
+        // The record cannot be written (its folder is a file): the thumbnails go again.
+        std::fs::remove_dir_all(dir.path()).unwrap();
+        std::fs::create_dir(dir.path()).unwrap();
+        std::fs::write(dir.path().join("records"), b"in the way").unwrap();
+        let error = write_all(dir.path(), &outgoing("records/a.json")).unwrap_err();
+        assert!(error.to_string().contains("records/a.json"), "{error}");
+        let mut left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["records"]);
     }
 }
