@@ -151,6 +151,17 @@ pub struct Outgoing {
     pub record: (String, Vec<u8>),
 }
 
+impl Outgoing {
+    /// What the writes hold in memory.
+    pub fn bytes(&self) -> usize {
+        self.files
+            .iter()
+            .map(|(_, bytes, _)| bytes.len())
+            .sum::<usize>()
+            + self.record.1.len()
+    }
+}
+
 /// Writes one input's thumbnails into `dir`, each atomically, then its record; if any write
 /// fails, the thumbnails already written are removed again, so an input has all its new
 /// thumbnails or none.

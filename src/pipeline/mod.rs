@@ -31,10 +31,11 @@ use crate::status::{status, Status};
 mod after;
 mod discard;
 mod item;
+mod permits;
 mod phase_two;
 mod queued;
 
-use discard::Permits;
+use permits::Permits;
 use phase_two::resize_items;
 pub(crate) use queued::Queued;
 
@@ -247,7 +248,7 @@ fn phase_one(
         let tasks = read_back(fetch, log)?.filter_map(|queued| {
             let task = queued.task()?;
             if let Some(permits) = permits {
-                permits.take();
+                permits.take(1);
             }
             Some((queued, task))
         });
@@ -267,7 +268,7 @@ fn phase_one(
                     }),
                     Err(failure) => {
                         if let Some(permits) = permits {
-                            permits.give_back();
+                            permits.give_back(1);
                         }
                         log.push(queued.order, failure);
                     }
@@ -337,7 +338,7 @@ fn overlapped(config: &Config, progress: &dyn Progress, work: Work) -> Result<Re
     let done_with = |item: &Queued| {
         discard::discard(config, item);
         if let Some(permits) = permits.filter(|_| item.holds_permit) {
-            permits.give_back();
+            permits.give_back(1);
         }
     };
     let (download, resize) = thread::scope(|scope| {
