@@ -190,7 +190,11 @@ fn thumbnails_of(
     let sources = if spec.linear || image.color().has_alpha() {
         vec![None; whole.len()]
     } else {
-        resize::sources(&whole, spec.decode.shrink_margin)
+        resize::sources(
+            &whole,
+            (image.width(), image.height()),
+            spec.decode.shrink_margin,
+        )
     };
     let encode = |size: &Size| wanted.sizes.is_none_or(|sizes| sizes.contains(size));
     let keep = |size: &Size| wanted.pixels_of == Some(*size);
