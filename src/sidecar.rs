@@ -113,8 +113,13 @@ pub fn read(out_dir: &Path, stem: &str) -> Found {
 
 /// Writes the record of `stem` atomically.
 pub fn write(out_dir: &Path, stem: &str, sidecar: &Sidecar) -> Result<PathBuf, OutputError> {
-    let json = serde_json::to_vec_pretty(sidecar).expect("a record always serialises");
-    output::write_atomic(out_dir, &relative_path(stem), &json)
+    output::write_atomic(out_dir, &relative_path(stem), &json(sidecar))
+}
+
+/// The bytes a record is stored as, in a folder or a bucket: indented JSON, for people who
+/// open it.
+pub fn json(sidecar: &Sidecar) -> Vec<u8> {
+    serde_json::to_vec_pretty(sidecar).expect("a record always serialises")
 }
 
 /// Removes the record of `stem`; one already gone is no error.

@@ -127,7 +127,6 @@ pub(super) fn thumbnails_for(
         written.push((name, thumb));
     }
     let record = updated_record(config, item, &source, found, &written, made.pixels.as_ref());
-    let json = serde_json::to_vec_pretty(&record).expect("a record always serialises");
     let record_name = match &config.upload {
         // One format for all of an image's thumbnails: the record's name carries it.
         Some(_) => {
@@ -148,7 +147,7 @@ pub(super) fn thumbnails_for(
     let outgoing = Outgoing {
         stem: stem.to_string(),
         files,
-        record: (record_name, json),
+        record: (record_name, sidecar::json(&record)),
     };
     Ok(Done {
         skipped: false,
