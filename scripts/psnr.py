@@ -1,6 +1,7 @@
 """PSNR of thumbnail-maker's thumbnails against Pillow LANCZOS from the full decode.
 
-usage: psnr.py THUMB_DIR FILE...   (thumbnails as THUMB_DIR/<stem>_<width>.png)
+usage: psnr.py [--ext EXT] THUMB_DIR FILE...   (thumbnails as THUMB_DIR/<stem>_<width>.png,
+       or .EXT: `--ext jpg` measures the JPEGs as delivered, encoding loss included)
 
 The method of ../shared/corpus/bench-anchors.sh, so the figures compare with the anchors':
 the reference is Pillow's LANCZOS resize of the fully decoded original to the thumbnail's exact
@@ -23,14 +24,18 @@ def psnr(a, b):
 
 
 def main():
-    out, files = sys.argv[1], sys.argv[2:]
+    args = sys.argv[1:]
+    ext = "png"
+    if args[:1] == ["--ext"]:
+        ext, args = args[1], args[2:]
+    out, files = args[0], args[1:]
     files = [f for f in files if Image.open(f).getexif().get(274, 1) == 1]
     res = {w: [] for w in WIDTHS}
     for f in files:
         stem = os.path.splitext(os.path.basename(f))[0]
         full = Image.open(f).convert("RGB")
         for w in WIDTHS:
-            thumb = Image.open(os.path.join(out, f"{stem}_{w}.png")).convert("RGB")
+            thumb = Image.open(os.path.join(out, f"{stem}_{w}.{ext}")).convert("RGB")
             ref = full.resize(thumb.size, Image.LANCZOS)
             res[w].append((psnr(np.asarray(ref), np.asarray(thumb)), stem))
     print(f"PSNR vs Pillow LANCZOS from full decode ({len(files)} files without EXIF rotation)")
